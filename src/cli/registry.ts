@@ -1,0 +1,7 @@
+import type { CommandSpec } from './command.js';
+
+/**
+ * Every command of `cryptvisor`, one module per command group (src/cli/commands/<group>.ts).
+ * Add a group by importing its array here.
+ */
+export const COMMANDS: readonly CommandSpec[] = [];
