@@ -1,0 +1,10 @@
+/**
+ * src/crypto: key material (SecretBytes), the XTS engine, key wrap and sealed files.
+ * See docs/crypto.md.
+ */
+export { CryptoError, CRYPTO_ERROR_CODES, type CryptoErrorCode } from './errors.js';
+export { SecretBytes, withSecret } from './secret-bytes.js';
+export { XtsKey, createXtsKey, type XtsCipherName } from './xts/xts-key.js';
+export type { XtsEngine, XtsBatchOptions, XtsSectorSize } from './xts/engine.js';
+export { getXtsEngine, getFallbackXtsEngine, getNativeXtsEngine } from './xts/select.js';
+export type { NativeEngineOptions } from './xts/native-engine.js';

@@ -1,0 +1,30 @@
+/**
+ * The XTS engine contract, shared by the native addon and the pure-Node fallback.
+ *
+ * A batch is `data.length / sectorSize` sectors, each one XTS data unit. Sector i of the batch
+ * gets the tweak `firstUnit + i * (sectorSize / 512)` as a 128-bit little-endian number: the IV
+ * counts 512-byte units from the start of the payload, also with 4096-byte sectors, as dm-crypt's
+ * plain64 does when iv_large_sectors is unset (the LUKS2 default). firstUnit already includes the
+ * segment's iv_tweak.
+ */
+import type { XtsKey } from './xts-key.js';
+
+export type XtsSectorSize = 512 | 4096;
+
+export interface XtsBatchOptions {
+  readonly sectorSize: XtsSectorSize;
+  /** The 512-byte unit index of data[0], including the segment's iv_tweak. */
+  readonly firstUnit: bigint;
+  /** Where to write the result (same length as data); in place when absent. */
+  readonly out?: Uint8Array;
+}
+
+export interface XtsEngine {
+  readonly name: 'native' | 'node';
+  /** Encrypts whole sectors; resolves when out (or data) holds the result. */
+  encrypt(key: XtsKey, data: Uint8Array, opts: XtsBatchOptions): Promise<void>;
+  decrypt(key: XtsKey, data: Uint8Array, opts: XtsBatchOptions): Promise<void>;
+  /** One data unit (any multiple of 16 bytes, at least 16) under a 16-byte tweak; returns new bytes. */
+  encryptUnit(key: XtsKey, tweak16: Uint8Array, data: Uint8Array): Uint8Array;
+  decryptUnit(key: XtsKey, tweak16: Uint8Array, data: Uint8Array): Uint8Array;
+}

@@ -1,0 +1,100 @@
+/**
+ * The native XTS engine: the N-API addon in native/ (see native/xts.c), built by `npm install`.
+ *
+ * Batches run on the libuv thread pool, off the main thread; a batch of at least 2 × splitBytes
+ * is split into up to `parallel` parts that run at once, so every core works on one big batch.
+ */
+import { availableParallelism } from 'node:os';
+import { createRequire } from 'node:module';
+import { CryptoError } from '../errors.js';
+import { checkBatch, checkUnit } from './batch.js';
+import type { XtsBatchOptions, XtsEngine } from './engine.js';
+import type { XtsKey } from './xts-key.js';
+
+interface XtsAddon {
+  unit(encrypt: boolean, key: Uint8Array, tweak16: Uint8Array, data: Uint8Array, out: Uint8Array): void;
+  batch(encrypt: boolean, key: Uint8Array, data: Uint8Array, out: Uint8Array, sectorSize: number, firstUnit: bigint): Promise<void>;
+}
+
+/** dist/src/crypto/xts/ → the repository root → native/build/Release. */
+const ADDON_PATH = new URL('../../../../native/build/Release/cryptvisor_xts.node', import.meta.url).pathname;
+
+let loaded: { addon: XtsAddon | null; error: unknown } | undefined;
+
+/** Loads the addon once; null (with the reason in nativeLoadError()) when it is not built. */
+export function loadXtsAddon(): XtsAddon | null {
+  if (loaded === undefined) {
+    try {
+      const req = createRequire(import.meta.url);
+      loaded = { addon: req(ADDON_PATH) as XtsAddon, error: undefined };
+    } catch (err) {
+      loaded = { addon: null, error: err };
+    }
+  }
+  return loaded.addon;
+}
+
+/** Why the addon did not load, for the warning of getXtsEngine(). */
+export function nativeLoadError(): unknown {
+  loadXtsAddon();
+  return loaded?.error;
+}
+
+export interface NativeEngineOptions {
+  /** How many parts a big batch may be split into (default: the number of CPUs). */
+  readonly parallel?: number;
+  /** The smallest part worth a thread of its own (default 128 KiB). */
+  readonly splitBytes?: number;
+}
+
+function engineFailed(err: unknown): CryptoError {
+  return new CryptoError('engine_failed', 'the native XTS engine failed', { cause: err });
+}
+
+export function createNativeXtsEngine(addon: XtsAddon, opts: NativeEngineOptions = {}): XtsEngine {
+  const parallel = Math.max(1, Math.floor(opts.parallel ?? availableParallelism()));
+  const splitBytes = Math.max(4096, opts.splitBytes ?? 128 * 1024);
+
+  async function batch(encrypt: boolean, key: XtsKey, data: Uint8Array, o: XtsBatchOptions): Promise<void> {
+    const { sectors, unitsPerSector } = checkBatch(key, data, o);
+    const out = o.out ?? data;
+    if (sectors === 0) return;
+    const parts = Math.max(1, Math.min(parallel, Math.floor(data.length / splitBytes)));
+    const perPart = Math.ceil(sectors / parts);
+    const jobs: Promise<void>[] = [];
+    // The addon copies the key synchronously inside batch(), so the borrow ends with this loop.
+    key.use((k) => {
+      for (let s = 0; s < sectors; s += perPart) {
+        const n = Math.min(perPart, sectors - s);
+        const a = s * o.sectorSize;
+        const b = a + n * o.sectorSize;
+        const unit = o.firstUnit + BigInt(s * unitsPerSector);
+        jobs.push(addon.batch(encrypt, k, data.subarray(a, b), out.subarray(a, b), o.sectorSize, unit));
+      }
+    });
+    try {
+      await Promise.all(jobs);
+    } catch (err) {
+      throw engineFailed(err);
+    }
+  }
+
+  function unit(encrypt: boolean, key: XtsKey, tweak16: Uint8Array, data: Uint8Array): Uint8Array {
+    checkUnit(key, tweak16, data);
+    const out = new Uint8Array(data.length);
+    try {
+      key.use((k) => addon.unit(encrypt, k, tweak16, data, out));
+    } catch (err) {
+      throw engineFailed(err);
+    }
+    return out;
+  }
+
+  return Object.freeze({
+    name: 'native' as const,
+    encrypt: (key: XtsKey, data: Uint8Array, o: XtsBatchOptions): Promise<void> => batch(true, key, data, o),
+    decrypt: (key: XtsKey, data: Uint8Array, o: XtsBatchOptions): Promise<void> => batch(false, key, data, o),
+    encryptUnit: (key: XtsKey, tweak16: Uint8Array, data: Uint8Array): Uint8Array => unit(true, key, tweak16, data),
+    decryptUnit: (key: XtsKey, tweak16: Uint8Array, data: Uint8Array): Uint8Array => unit(false, key, tweak16, data),
+  });
+}
