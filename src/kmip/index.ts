@@ -1,4 +1,4 @@
-/** The KMIP library: TTLV codec, tag and enumeration tables, errors (docs/kmip.md). */
+/** The KMIP library: TTLV codec, tag and enumeration tables, errors, attributes, messages, XML/JSON (docs/kmip.md). */
 export { ITEM_TYPE_CODE } from './ttlv-types.js';
 export type {
   BigIntItem,
@@ -13,26 +13,6 @@ export type {
 export {
   DEFAULT_TTLV_LIMITS,
   TTLV_HEADER_BYTES,
-  bigInt,
-  bool,
-  bytes,
-  dateTime,
-  dateTimeExt,
-  decodeTtlv,
-  encodeTtlv,
-  encodedLength,
-  enumItem,
-  int,
-  interval,
-  itemTypeOfCode,
-  long,
-  readTtlvHeader,
-  struct,
-  text,
-  ttlvMessageLength,
-} from './ttlv.js';
-export type { TtlvHeader, TtlvLimits } from './ttlv.js';
-export {
   asBigInt,
   asBool,
   asBytes,
@@ -44,9 +24,18 @@ export {
   asLong,
   asStruct,
   asText,
+  bigInt,
+  bool,
+  bytes,
   child,
   children,
   childrenOf,
+  dateTime,
+  dateTimeExt,
+  decodeTtlv,
+  encodeTtlv,
+  encodedLength,
+  enumItem,
   expectType,
   getBigInt,
   getBool,
@@ -59,6 +48,11 @@ export {
   getLong,
   getStruct,
   getText,
+  int,
+  interval,
+  itemTypeOfCode,
+  long,
+  readTtlvHeader,
   reqBool,
   reqBytes,
   reqDateTime,
@@ -69,7 +63,11 @@ export {
   reqStruct,
   reqText,
   requireChild,
-} from './ttlv-access.js';
+  struct,
+  text,
+  ttlvMessageLength,
+} from './ttlv.js';
+export type { TtlvHeader, TtlvLimits } from './ttlv.js';
 export {
   TAGS_RESERVED_IN_2,
   TAGS_SINCE,
