@@ -1,0 +1,133 @@
+/**
+ * Byte-granular access to a device with a larger block size (4096 for an encrypted device):
+ * unaligned reads read the covering sectors, unaligned writes and zeroes read-modify-write the
+ * edge sectors. Every write-like request locks its sector-aligned range first, so overlapping
+ * in-flight writes (two read-modify-writes of one sector included) are serialized in arrival
+ * order, while requests on disjoint sectors run in parallel. Reads take no lock: the NBD protocol
+ * leaves a read that races an overlapping write undefined.
+ */
+import { checkRange, type BlockDevice, type WriteOptions, type ZeroOptions } from './block-device.js';
+import { NbdError } from './errors.js';
+import { RangeLock } from './range-lock.js';
+
+export class AlignedDevice implements BlockDevice {
+  readonly blockSize = 1;
+  readonly size: number;
+  readonly inner: BlockDevice;
+  private readonly align: number;
+  private readonly lock = new RangeLock();
+
+  constructor(inner: BlockDevice) {
+    const align = inner.blockSize;
+    if (!Number.isSafeInteger(align) || align < 1 || (align & (align - 1)) !== 0) {
+      throw new NbdError('config_invalid', `block size ${align} is not a power of two`);
+    }
+    if (inner.size % align !== 0) {
+      throw new NbdError('config_invalid', `device size ${inner.size} is not a multiple of its block size ${align}`);
+    }
+    this.inner = inner;
+    this.align = align;
+    this.size = inner.size;
+  }
+
+  private down(n: number): number {
+    return n - (n % this.align);
+  }
+
+  private up(n: number): number {
+    const r = n % this.align;
+    return r === 0 ? n : n + this.align - r;
+  }
+
+  async read(offset: number, length: number): Promise<Buffer> {
+    checkRange(this.size, 1, offset, length);
+    const s = this.down(offset);
+    const e = this.up(offset + length);
+    if (s === offset && e === offset + length) return this.inner.read(offset, length);
+    const buf = await this.inner.read(s, e - s);
+    return buf.subarray(offset - s, offset - s + length);
+  }
+
+  async write(offset: number, data: Buffer, opts?: WriteOptions): Promise<void> {
+    checkRange(this.size, 1, offset, data.length);
+    const s = this.down(offset);
+    const e = this.up(offset + data.length);
+    const lease = await this.lock.acquire(s, e);
+    try {
+      if (s === offset && e === offset + data.length) await this.inner.write(offset, data, opts);
+      else await this.merge(s, e, offset, data.length, data, opts);
+    } finally {
+      lease.release();
+    }
+  }
+
+  async writeZeroes(offset: number, length: number, opts?: ZeroOptions): Promise<void> {
+    checkRange(this.size, 1, offset, length);
+    const end = offset + length;
+    const s = this.down(offset);
+    const e = this.up(end);
+    const lease = await this.lock.acquire(s, e);
+    try {
+      const a = this.up(offset);
+      const b = this.down(end);
+      if (a >= b) {
+        // No whole sector inside: one read-modify-write of the (one or two) covering sectors.
+        if (s === offset && e === end) return;
+        await this.merge(s, e, offset, length, null, opts);
+        return;
+      }
+      const parts: Promise<void>[] = [this.inner.writeZeroes(a, b - a, opts)];
+      if (offset > s) parts.push(this.merge(s, a, offset, a - offset, null, opts));
+      if (end < e) parts.push(this.merge(b, e, b, end - b, null, opts));
+      await Promise.all(parts);
+    } finally {
+      lease.release();
+    }
+  }
+
+  /** Trims the whole sectors inside the range; partial sectors are left alone (trim is a hint). */
+  async trim(offset: number, length: number, opts?: WriteOptions): Promise<void> {
+    checkRange(this.size, 1, offset, length);
+    const a = this.up(offset);
+    const b = this.down(offset + length);
+    if (a >= b) return;
+    const lease = await this.lock.acquire(a, b);
+    try {
+      await this.inner.trim(a, b - a, opts);
+    } finally {
+      lease.release();
+    }
+  }
+
+  flush(): Promise<void> {
+    return this.inner.flush();
+  }
+
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+
+  /**
+   * Read-modify-write of the aligned range [s, e) (caller holds its lock): the edge sectors that
+   * the new bytes [offset, offset+length) cover only in part are read, the new bytes (or zeros
+   * when `data` is null) are laid over them, and the whole range is written back.
+   */
+  private async merge(s: number, e: number, offset: number, length: number, data: Buffer | null, opts?: WriteOptions): Promise<void> {
+    const buf = Buffer.allocUnsafe(e - s);
+    const end = offset + length;
+    const edges: Promise<void>[] = [];
+    const headPartial = offset > s;
+    if (headPartial) edges.push(this.readSectorInto(buf, s, s));
+    const tail = e - this.align;
+    if (end < e && !(headPartial && tail === s)) edges.push(this.readSectorInto(buf, s, tail));
+    await Promise.all(edges);
+    if (data === null) buf.fill(0, offset - s, end - s);
+    else data.copy(buf, offset - s, 0, length);
+    await this.inner.write(s, buf, opts);
+  }
+
+  private async readSectorInto(buf: Buffer, base: number, at: number): Promise<void> {
+    const sector = await this.inner.read(at, this.align);
+    sector.copy(buf, at - base);
+  }
+}

@@ -1,0 +1,144 @@
+/**
+ * Exact-length reads from a socket. Bytes arriving are queued as the chunks the socket delivered;
+ * a read that fits in the first chunk returns a view of it (no copy). The socket is paused while
+ * more than `highWater` bytes wait unread, so a client can never make the server buffer more than
+ * that plus the one message being read, whose length the caller has already bounded.
+ */
+import type { Duplex } from 'node:stream';
+import { NbdError } from './errors.js';
+
+interface Waiter {
+  readonly n: number;
+  readonly resolve: (buf: Buffer) => void;
+  readonly reject: (err: Error) => void;
+}
+
+export class ByteReader {
+  private readonly chunks: Buffer[] = [];
+  private head = 0;
+  private buffered = 0;
+  private waiter: Waiter | null = null;
+  private failure: Error | null = null;
+  private stream: Duplex | null = null;
+  private readonly highWater: number;
+
+  private readonly onData = (chunk: Buffer): void => {
+    this.chunks.push(chunk);
+    this.buffered += chunk.length;
+    const w = this.waiter;
+    if (w !== null && this.buffered >= w.n) {
+      this.waiter = null;
+      w.resolve(this.take(w.n));
+    }
+    if (this.buffered >= this.highWater && this.waiter === null) this.stream?.pause();
+  };
+
+  private readonly onEnd = (): void => {
+    this.fail(new NbdError('closed', 'the client closed the connection'));
+  };
+
+  private readonly onError = (err: Error): void => {
+    this.fail(new NbdError('closed', 'connection error', { cause: err }));
+  };
+
+  constructor(highWater: number) {
+    this.highWater = highWater;
+  }
+
+  /** Starts reading from `stream`. */
+  attach(stream: Duplex): void {
+    this.stream = stream;
+    stream.on('data', this.onData);
+    stream.on('end', this.onEnd);
+    stream.on('close', this.onEnd);
+    stream.on('error', this.onError);
+  }
+
+  /** Stops reading (for a TLS upgrade) and returns how many bytes were left unread. */
+  detach(): number {
+    const s = this.stream;
+    if (s !== null) {
+      s.pause();
+      s.off('data', this.onData);
+      s.off('end', this.onEnd);
+      s.off('close', this.onEnd);
+      s.off('error', this.onError);
+      this.stream = null;
+    }
+    return this.buffered;
+  }
+
+  /** Stops reading for good; a pending read rejects with code `closed`. */
+  cancel(): void {
+    this.detach();
+    this.fail(new NbdError('closed', 'reading stopped'));
+  }
+
+  /** Exactly n bytes, or a rejection with code `closed` when the stream ends first. */
+  read(n: number): Promise<Buffer> {
+    if (this.buffered >= n) return Promise.resolve(this.take(n));
+    if (this.failure !== null) return Promise.reject(this.failure);
+    if (this.waiter !== null) return Promise.reject(new NbdError('protocol', 'concurrent reads'));
+    return new Promise<Buffer>((resolve, reject) => {
+      this.waiter = { n, resolve, reject };
+      this.stream?.resume();
+    });
+  }
+
+  /** Exactly n bytes if they are already buffered, else undefined (the fast path). */
+  readNow(n: number): Buffer | undefined {
+    return this.buffered >= n ? this.take(n) : undefined;
+  }
+
+  /** Reads and drops n bytes, holding at most 64 KiB of them at a time. */
+  async skip(n: number): Promise<void> {
+    for (let left = n; left > 0; ) {
+      const k = Math.min(left, 65536);
+      await this.read(k);
+      left -= k;
+    }
+  }
+
+  private fail(err: Error): void {
+    if (this.failure === null) this.failure = err;
+    const w = this.waiter;
+    if (w !== null) {
+      this.waiter = null;
+      w.reject(this.failure);
+    }
+  }
+
+  private take(n: number): Buffer {
+    this.buffered -= n;
+    const first = this.chunks[0];
+    if (first !== undefined && first.length - this.head >= n) {
+      const out = first.subarray(this.head, this.head + n);
+      this.head += n;
+      if (this.head === first.length) {
+        this.chunks.shift();
+        this.head = 0;
+      }
+      this.resumeIfLow();
+      return out;
+    }
+    const out = Buffer.allocUnsafe(n);
+    let filled = 0;
+    while (filled < n) {
+      const c = this.chunks[0] as Buffer;
+      const k = Math.min(c.length - this.head, n - filled);
+      c.copy(out, filled, this.head, this.head + k);
+      filled += k;
+      this.head += k;
+      if (this.head === c.length) {
+        this.chunks.shift();
+        this.head = 0;
+      }
+    }
+    this.resumeIfLow();
+    return out;
+  }
+
+  private resumeIfLow(): void {
+    if (this.buffered < this.highWater && this.stream !== null && this.stream.isPaused()) this.stream.resume();
+  }
+}

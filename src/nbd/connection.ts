@@ -1,0 +1,64 @@
+/**
+ * One client connection: the handshake, then the transmission phase. Whatever the client does,
+ * the outcome is a reply or a closed connection, never an exception that reaches the server.
+ */
+import type { Duplex } from 'node:stream';
+import type { Logger } from '../common/logging.js';
+import { NbdError } from './errors.js';
+import { Handshake, type HandshakeEnv } from './handshake.js';
+import { Transmission } from './transmission.js';
+
+export class NbdConnection {
+  private stream: Duplex;
+  private transmission: Transmission | null = null;
+  private closing = false;
+  private readonly log: Logger;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(stream: Duplex, log: Logger, handshakeTimeoutMs: number) {
+    this.stream = stream;
+    this.log = log;
+    // A client that never finishes the handshake does not keep its connection forever.
+    this.timer = setTimeout(() => {
+      if (this.transmission === null) {
+        this.log.warn('handshake timed out');
+        this.stream.destroy();
+      }
+    }, handshakeTimeoutMs);
+    this.timer.unref();
+  }
+
+  /** Runs the connection to its end; never rejects. */
+  async serve(env: HandshakeEnv): Promise<void> {
+    this.stream.on('error', (err: Error) => this.log.debug({ err: err.message }, 'socket error'));
+    const hs = new Handshake(this.stream, env);
+    try {
+      const neg = await hs.run();
+      clearTimeout(this.timer);
+      this.stream = hs.stream;
+      if (neg === null || this.closing) {
+        this.stream.end();
+        return;
+      }
+      this.stream.on('error', (err: Error) => this.log.debug({ err: err.message }, 'socket error'));
+      this.log.debug({ export: neg.export.name, tls: neg.tls, structured: neg.structured }, 'transmission phase');
+      this.transmission = new Transmission(neg.stream, neg.reader, neg.export, neg.structured, this.log);
+      await this.transmission.run();
+      this.stream.end();
+    } catch (err) {
+      this.stream = hs.stream;
+      if (err instanceof NbdError && err.code === 'closed') this.log.debug('client went away');
+      else this.log.warn({ err: (err as Error).message }, 'closing the connection');
+      this.stream.destroy();
+    } finally {
+      clearTimeout(this.timer);
+    }
+  }
+
+  /** Stops taking requests; serve() finishes those in flight, then closes. */
+  shutdown(): void {
+    this.closing = true;
+    if (this.transmission !== null) this.transmission.stop();
+    else this.stream.destroy();
+  }
+}

@@ -1,0 +1,88 @@
+/**
+ * A block device that encrypts: 4096-byte sectors of AES-XTS over an inner device (the LUKS2
+ * payload, a FileDevice range). Requests must be sector-aligned; an AlignedDevice on top makes
+ * any byte range work. WRITE_ZEROES writes encrypted zeros, never a hole: a hole would read back
+ * as the decryption of zeros, and would reveal which regions are unused.
+ */
+import { checkRange, type BlockDevice, type WriteOptions, type ZeroOptions } from './block-device.js';
+import { NbdError } from './errors.js';
+import { SECTOR_SIZE, type SectorCipher } from './sector-cipher.js';
+
+export interface EncryptedDeviceOptions {
+  /** The LUKS2 segment's iv_tweak, in 512-byte units (default 0). */
+  readonly ivTweak?: bigint;
+}
+
+/** Zeros encrypted per writeZeroes chunk. */
+const ZERO_CHUNK_SIZE = 1024 * 1024;
+const ZEROS = Buffer.alloc(ZERO_CHUNK_SIZE);
+
+export class EncryptedDevice implements BlockDevice {
+  readonly blockSize = SECTOR_SIZE;
+  readonly size: number;
+  private readonly inner: BlockDevice;
+  private readonly cipher: SectorCipher;
+  private readonly ivTweak: bigint;
+
+  /** Takes ownership of `cipher` (disposed on close); `inner` is closed on close too. */
+  constructor(inner: BlockDevice, cipher: SectorCipher, opts: EncryptedDeviceOptions = {}) {
+    if (inner.size % SECTOR_SIZE !== 0) {
+      throw new NbdError('config_invalid', `encrypted payload size ${inner.size} is not a multiple of ${SECTOR_SIZE}`);
+    }
+    if (SECTOR_SIZE % inner.blockSize !== 0) {
+      throw new NbdError('config_invalid', `inner block size ${inner.blockSize} does not divide ${SECTOR_SIZE}`);
+    }
+    this.inner = inner;
+    this.cipher = cipher;
+    this.size = inner.size;
+    this.ivTweak = opts.ivTweak ?? 0n;
+  }
+
+  private unit(offset: number): bigint {
+    return this.ivTweak + BigInt(offset / 512);
+  }
+
+  async read(offset: number, length: number): Promise<Buffer> {
+    checkRange(this.size, SECTOR_SIZE, offset, length);
+    const buf = await this.inner.read(offset, length);
+    await this.cipher.decrypt(buf, this.unit(offset));
+    return buf;
+  }
+
+  async write(offset: number, data: Buffer, opts?: WriteOptions): Promise<void> {
+    checkRange(this.size, SECTOR_SIZE, offset, data.length);
+    const out = Buffer.allocUnsafe(data.length);
+    await this.cipher.encrypt(data, this.unit(offset), out);
+    await this.inner.write(offset, out, opts);
+  }
+
+  async writeZeroes(offset: number, length: number, opts?: ZeroOptions): Promise<void> {
+    checkRange(this.size, SECTOR_SIZE, offset, length);
+    const out = Buffer.allocUnsafe(Math.min(length, ZERO_CHUNK_SIZE));
+    for (let done = 0; done < length; ) {
+      const n = Math.min(out.length, length - done);
+      const chunk = out.subarray(0, n);
+      await this.cipher.encrypt(ZEROS.subarray(0, n), this.unit(offset + done), chunk);
+      await this.inner.write(offset + done, chunk);
+      done += n;
+    }
+    if (opts?.fua) await this.inner.flush();
+  }
+
+  async trim(offset: number, length: number, opts?: WriteOptions): Promise<void> {
+    checkRange(this.size, SECTOR_SIZE, offset, length);
+    await this.inner.trim(offset, length, opts);
+  }
+
+  flush(): Promise<void> {
+    return this.inner.flush();
+  }
+
+  async close(): Promise<void> {
+    try {
+      await this.inner.close();
+    } finally {
+      this.cipher.dispose?.();
+    }
+  }
+}

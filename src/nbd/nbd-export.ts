@@ -1,0 +1,25 @@
+/**
+ * An export as the server holds it: a name, an optional description, and a byte-granular device
+ * (an AlignedDevice, shared by every connection to that device, so its write locks and its file
+ * descriptor are shared too: that is what makes NBD multi-conn safe).
+ */
+import type { BlockDevice } from './block-device.js';
+import { BLOCK_SIZE_MIN, BLOCK_SIZE_PREFERRED, MAX_PAYLOAD, TFLAG } from './protocol.js';
+
+export interface NbdExport {
+  readonly name: string;
+  readonly description: string;
+  readonly device: BlockDevice;
+  readonly readOnly: boolean;
+}
+
+/** The transmission flags of an export. */
+export function transmissionFlags(exp: NbdExport): number {
+  let flags = TFLAG.HAS_FLAGS | TFLAG.SEND_FLUSH | TFLAG.CAN_MULTI_CONN;
+  if (exp.readOnly) flags |= TFLAG.READ_ONLY;
+  else flags |= TFLAG.SEND_FUA | TFLAG.SEND_TRIM | TFLAG.SEND_WRITE_ZEROES;
+  return flags;
+}
+
+/** The block-size constraints advertised with NBD_INFO_BLOCK_SIZE. */
+export const BLOCK_SIZES = { minimum: BLOCK_SIZE_MIN, preferred: BLOCK_SIZE_PREFERRED, maximum: MAX_PAYLOAD } as const;

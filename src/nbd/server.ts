@@ -1,0 +1,148 @@
+/**
+ * The NBD server: named exports (the default export is ""), served on Unix sockets and on TCP.
+ * Over TCP, TLS is required with a client certificate (FORCEDTLS); over a Unix socket it is
+ * optional (the socket itself is private, mode 0600). Closing the server stops accepting, lets
+ * in-flight requests finish, closes the connections and flushes every device.
+ */
+import { chmod } from 'node:fs/promises';
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import type { TlsOptions } from 'node:tls';
+import { silentLogger, type Logger } from '../common/logging.js';
+import { AlignedDevice } from './aligned-device.js';
+import type { BlockDevice } from './block-device.js';
+import { NbdConnection } from './connection.js';
+import { NbdError } from './errors.js';
+import type { HandshakeEnv, TlsMode } from './handshake.js';
+import type { NbdExport } from './nbd-export.js';
+import { MAX_STRING } from './protocol.js';
+
+export interface NbdExportSpec {
+  /** The export name; "" is the default export. */
+  readonly name: string;
+  readonly device: BlockDevice;
+  readonly description?: string;
+  readonly readOnly?: boolean;
+}
+
+/** PEM material for TLS: the server's certificate and key, and the CA that signs client certificates. */
+export interface NbdTlsConfig {
+  readonly cert: string | Buffer;
+  readonly key: string | Buffer;
+  readonly ca: string | Buffer;
+}
+
+export interface NbdServerOptions {
+  readonly exports: readonly NbdExportSpec[];
+  readonly tls?: NbdTlsConfig;
+  readonly logger?: Logger;
+  /** How long a client may take to reach the transmission phase (default 30 s). */
+  readonly handshakeTimeoutMs?: number;
+}
+
+export class NbdServer {
+  private readonly exports = new Map<string, NbdExport>();
+  private readonly devices = new Set<BlockDevice>();
+  private readonly listeners: Server[] = [];
+  private readonly connections = new Set<NbdConnection>();
+  private readonly serving = new Set<Promise<void>>();
+  private readonly tls: TlsOptions | undefined;
+  private readonly log: Logger;
+  private readonly handshakeTimeoutMs: number;
+  private shuttingDown = false;
+  private nextId = 1;
+
+  constructor(opts: NbdServerOptions) {
+    this.log = opts.logger ?? silentLogger();
+    this.handshakeTimeoutMs = opts.handshakeTimeoutMs ?? 30_000;
+    this.tls = opts.tls === undefined ? undefined : { cert: opts.tls.cert, key: opts.tls.key, ca: opts.tls.ca };
+    // One AlignedDevice per underlying device: exports of the same device share its write locks.
+    const wrapped = new Map<BlockDevice, AlignedDevice>();
+    for (const spec of opts.exports) {
+      if (Buffer.byteLength(spec.name, 'utf8') > MAX_STRING || spec.name.includes('\0')) {
+        throw new NbdError('config_invalid', 'export names are at most 4096 bytes, without NUL');
+      }
+      if (this.exports.has(spec.name)) throw new NbdError('config_invalid', `duplicate export name "${spec.name}"`);
+      let dev: BlockDevice;
+      if (spec.device instanceof AlignedDevice) dev = spec.device;
+      else {
+        dev = wrapped.get(spec.device) ?? new AlignedDevice(spec.device);
+        wrapped.set(spec.device, dev as AlignedDevice);
+      }
+      this.devices.add(dev);
+      this.exports.set(spec.name, {
+        name: spec.name,
+        description: spec.description ?? '',
+        device: dev,
+        readOnly: spec.readOnly ?? false,
+      });
+    }
+  }
+
+  /** Number of open client connections. */
+  get connectionCount(): number {
+    return this.connections.size;
+  }
+
+  /** Listens on a Unix socket (mode 0600). TLS is offered when configured, not required. */
+  async listenUnix(path: string): Promise<void> {
+    await this.listen(this.tls === undefined ? 'none' : 'optional', (srv, cb) => srv.listen(path, cb));
+    await chmod(path, 0o600);
+  }
+
+  /** Listens on TCP (default 127.0.0.1, port 0 = any); requires TLS and a client certificate. */
+  async listenTcp(port: number, host = '127.0.0.1'): Promise<AddressInfo> {
+    if (this.tls === undefined) throw new NbdError('config_invalid', 'NBD over TCP requires TLS: give a certificate, key and CA');
+    const srv = await this.listen('required', (s, cb) => s.listen(port, host, cb));
+    return srv.address() as AddressInfo;
+  }
+
+  private listen(tlsMode: TlsMode, start: (srv: Server, cb: () => void) => void): Promise<Server> {
+    if (this.shuttingDown) return Promise.reject(new NbdError('closed', 'the server is closed'));
+    const env: HandshakeEnv = {
+      exports: this.exports,
+      tlsMode,
+      tls: this.tls,
+      isShuttingDown: () => this.shuttingDown,
+      logger: this.log,
+    };
+    const srv = createServer((sock) => this.accept(sock, env));
+    return new Promise((resolve, reject) => {
+      const onError = (err: Error): void => reject(new NbdError('listen_failed', `cannot listen: ${err.message}`, { cause: err }));
+      srv.once('error', onError);
+      start(srv, () => {
+        srv.off('error', onError);
+        srv.on('error', (err) => this.log.error({ err: err.message }, 'listener error'));
+        this.listeners.push(srv);
+        resolve(srv);
+      });
+    });
+  }
+
+  private accept(sock: Socket, env: HandshakeEnv): void {
+    if (this.shuttingDown) {
+      sock.destroy();
+      return;
+    }
+    sock.setNoDelay(true);
+    const log = this.log.child({ conn: this.nextId++ });
+    const conn = new NbdConnection(sock, log, this.handshakeTimeoutMs);
+    this.connections.add(conn);
+    const p = conn.serve(env).finally(() => {
+      this.connections.delete(conn);
+      this.serving.delete(p);
+    });
+    this.serving.add(p);
+  }
+
+  /** Stops listening, finishes in-flight requests, closes connections and flushes the devices. */
+  async close(): Promise<void> {
+    if (this.shuttingDown) return;
+    this.shuttingDown = true;
+    const closed = this.listeners.map((l) => new Promise<void>((resolve) => l.close(() => resolve())));
+    for (const c of this.connections) c.shutdown();
+    await Promise.all([...closed, ...this.serving]);
+    for (const dev of this.devices) {
+      await dev.flush().catch((err: unknown) => this.log.error({ err: (err as Error).message }, 'flush on close failed'));
+    }
+  }
+}

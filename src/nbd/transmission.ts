@@ -1,0 +1,273 @@
+/**
+ * The transmission phase of one connection: requests are read in order and served concurrently,
+ * and each reply is sent as soon as its request completes (replies may be out of order). Reading
+ * stops while too many requests are in flight or the client is not reading its replies, so a
+ * connection holds a bounded amount of memory. A write is acknowledged only after the device has
+ * it, so no acknowledged write is lost when a client vanishes.
+ */
+import type { Duplex } from 'node:stream';
+import type { Logger } from '../common/logging.js';
+import type { ByteReader } from './byte-reader.js';
+import { errnoOf } from './errors.js';
+import type { NbdExport } from './nbd-export.js';
+import {
+  CMD,
+  CMD_FLAG,
+  MAX_PAYLOAD,
+  NBD_ERRNO,
+  REPLY_FLAG_DONE,
+  REPLY_TYPE,
+  REQUEST_HEADER_SIZE,
+  REQUEST_MAGIC,
+  SIMPLE_REPLY_MAGIC,
+  SIMPLE_REPLY_SIZE,
+  STRUCTURED_HEADER_SIZE,
+  STRUCTURED_REPLY_MAGIC,
+} from './protocol.js';
+
+/** Requests served at once on one connection. */
+const MAX_IN_FLIGHT = 64;
+/** Reply bytes queued on the socket before reading pauses. */
+const WRITE_HIGH_WATER = 64 * 1024 * 1024;
+
+/** Command flags each command accepts (FUA is valid on every command once SEND_FUA is advertised). */
+const ALLOWED_FLAGS: Readonly<Record<number, number>> = {
+  [CMD.READ]: CMD_FLAG.FUA,
+  [CMD.WRITE]: CMD_FLAG.FUA,
+  [CMD.FLUSH]: CMD_FLAG.FUA,
+  [CMD.TRIM]: CMD_FLAG.FUA,
+  [CMD.WRITE_ZEROES]: CMD_FLAG.FUA | CMD_FLAG.NO_HOLE,
+};
+
+interface Request {
+  readonly flags: number;
+  readonly type: number;
+  readonly cookieHi: number;
+  readonly cookieLo: number;
+  /** Unsafe (> 2^53) offsets are kept as Infinity: always out of range. */
+  readonly offset: number;
+  readonly length: number;
+  readonly data: Buffer | null;
+}
+
+export class Transmission {
+  private readonly stream: Duplex;
+  private readonly reader: ByteReader;
+  private readonly exp: NbdExport;
+  private readonly structured: boolean;
+  private readonly log: Logger;
+  private inFlight = 0;
+  private roomWaiter: (() => void) | null = null;
+  private idleWaiter: (() => void) | null = null;
+  private stopping = false;
+
+  private readonly onDrain = (): void => this.wakeReader();
+
+  constructor(stream: Duplex, reader: ByteReader, exp: NbdExport, structured: boolean, log: Logger) {
+    this.stream = stream;
+    this.reader = reader;
+    this.exp = exp;
+    this.structured = structured;
+    this.log = log;
+    stream.on('drain', this.onDrain);
+  }
+
+  /** Stops reading requests; run() then finishes the ones in flight and returns. */
+  stop(): void {
+    this.stopping = true;
+    this.reader.cancel();
+    this.wakeReader();
+  }
+
+  /** Serves requests until NBD_CMD_DISC, a protocol violation, or the end of the connection. */
+  async run(): Promise<void> {
+    try {
+      await this.loop();
+    } finally {
+      await this.idle();
+      this.stream.off('drain', this.onDrain);
+    }
+  }
+
+  private async loop(): Promise<void> {
+    while (!this.stopping) {
+      if (this.inFlight >= MAX_IN_FLIGHT || this.stream.writableLength > WRITE_HIGH_WATER) {
+        await new Promise<void>((resolve) => (this.roomWaiter = resolve));
+        continue;
+      }
+      const h = this.reader.readNow(REQUEST_HEADER_SIZE) ?? (await this.reader.read(REQUEST_HEADER_SIZE));
+      if (h.readUInt32BE(0) !== REQUEST_MAGIC) {
+        this.log.warn('bad request magic; closing the connection');
+        this.stream.destroy();
+        return;
+      }
+      const offHi = h.readUInt32BE(16);
+      const req: Request = {
+        flags: h.readUInt16BE(4),
+        type: h.readUInt16BE(6),
+        cookieHi: h.readUInt32BE(8),
+        cookieLo: h.readUInt32BE(12),
+        offset: offHi >= 0x200000 ? Infinity : offHi * 0x100000000 + h.readUInt32BE(20),
+        length: h.readUInt32BE(24),
+        data: null,
+      };
+      if (req.type === CMD.DISC) {
+        this.log.debug('client disconnected (NBD_CMD_DISC)');
+        return;
+      }
+      let full = req;
+      if (req.type === CMD.WRITE) {
+        if (req.length > MAX_PAYLOAD) {
+          // Too large to accept: drop the payload unbuffered and answer EOVERFLOW.
+          await this.reader.skip(req.length);
+          this.replyError(req, NBD_ERRNO.EOVERFLOW, `write of ${req.length} bytes exceeds the ${MAX_PAYLOAD}-byte maximum`);
+          continue;
+        }
+        const data = this.reader.readNow(req.length) ?? (await this.reader.read(req.length));
+        full = { ...req, data };
+      }
+      this.inFlight++;
+      this.execute(full).then(this.onDone, this.onDone);
+    }
+  }
+
+  private readonly onDone = (): void => {
+    this.inFlight--;
+    this.wakeReader();
+    if (this.inFlight === 0 && this.idleWaiter !== null) {
+      const w = this.idleWaiter;
+      this.idleWaiter = null;
+      w();
+    }
+  };
+
+  private wakeReader(): void {
+    const w = this.roomWaiter;
+    if (w !== null) {
+      this.roomWaiter = null;
+      w();
+    }
+  }
+
+  private idle(): Promise<void> {
+    if (this.inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => (this.idleWaiter = resolve));
+  }
+
+  /** The error to answer without touching the device, or 0 when the request is valid. */
+  private validate(req: Request): number {
+    const allowed = ALLOWED_FLAGS[req.type];
+    if (allowed === undefined) return req.type === CMD.CACHE ? NBD_ERRNO.ENOTSUP : NBD_ERRNO.EINVAL;
+    if ((req.flags & ~allowed) !== 0) return NBD_ERRNO.EINVAL;
+    const writes = req.type !== CMD.READ && req.type !== CMD.FLUSH;
+    if (writes && this.exp.readOnly) return NBD_ERRNO.EPERM;
+    if (req.type === CMD.FLUSH) return req.offset === 0 && req.length === 0 ? 0 : NBD_ERRNO.EINVAL;
+    if (req.length === 0) return NBD_ERRNO.EINVAL;
+    if (req.type === CMD.READ && req.length > MAX_PAYLOAD) return NBD_ERRNO.EOVERFLOW;
+    if (req.offset + req.length > this.exp.device.size) {
+      return req.type === CMD.WRITE || req.type === CMD.WRITE_ZEROES ? NBD_ERRNO.ENOSPC : NBD_ERRNO.EINVAL;
+    }
+    return 0;
+  }
+
+  private async execute(req: Request): Promise<void> {
+    const bad = this.validate(req);
+    if (bad !== 0) {
+      this.replyError(req, bad, 'invalid request');
+      return;
+    }
+    const dev = this.exp.device;
+    const fua = (req.flags & CMD_FLAG.FUA) !== 0;
+    try {
+      switch (req.type) {
+        case CMD.READ: {
+          const data = await dev.read(req.offset, req.length);
+          this.replyData(req, data);
+          return;
+        }
+        case CMD.WRITE:
+          await dev.write(req.offset, req.data as Buffer, { fua });
+          break;
+        case CMD.FLUSH:
+          await dev.flush();
+          break;
+        case CMD.TRIM:
+          await dev.trim(req.offset, req.length, { fua });
+          break;
+        case CMD.WRITE_ZEROES:
+          await dev.writeZeroes(req.offset, req.length, { fua, noHole: (req.flags & CMD_FLAG.NO_HOLE) !== 0 });
+          break;
+      }
+      this.replyOk(req);
+    } catch (err) {
+      const errno = errnoOf(err);
+      this.log.error({ err: (err as Error).message, type: req.type, offset: req.offset, length: req.length }, 'request failed');
+      this.replyError(req, errno, 'request failed');
+    }
+  }
+
+  private header(req: Request, size: number): Buffer {
+    const b = Buffer.allocUnsafe(size);
+    if (size === SIMPLE_REPLY_SIZE) {
+      b.writeUInt32BE(SIMPLE_REPLY_MAGIC, 0);
+      b.writeUInt32BE(0, 4);
+      b.writeUInt32BE(req.cookieHi, 8);
+      b.writeUInt32BE(req.cookieLo, 12);
+    } else {
+      b.writeUInt32BE(STRUCTURED_REPLY_MAGIC, 0);
+      b.writeUInt32BE(req.cookieHi, 8);
+      b.writeUInt32BE(req.cookieLo, 12);
+    }
+    return b;
+  }
+
+  private send(head: Buffer, data?: Buffer): void {
+    const s = this.stream;
+    if (s.destroyed || !s.writable) return;
+    if (data === undefined) {
+      s.write(head);
+      return;
+    }
+    s.cork();
+    s.write(head);
+    s.write(data);
+    s.uncork();
+  }
+
+  private replyOk(req: Request): void {
+    this.send(this.header(req, SIMPLE_REPLY_SIZE));
+  }
+
+  private replyData(req: Request, data: Buffer): void {
+    if (!this.structured) {
+      this.send(this.header(req, SIMPLE_REPLY_SIZE), data);
+      return;
+    }
+    const h = this.header(req, STRUCTURED_HEADER_SIZE + 8);
+    h.writeUInt16BE(REPLY_FLAG_DONE, 4);
+    h.writeUInt16BE(REPLY_TYPE.OFFSET_DATA, 6);
+    h.writeUInt32BE(8 + data.length, 16);
+    h.writeUIntBE(Math.floor(req.offset / 0x100000000), 20, 4);
+    h.writeUInt32BE(req.offset % 0x100000000, 24);
+    this.send(h, data);
+  }
+
+  /** Simple replies carry the error alone; structured ones an NBD_REPLY_TYPE_ERROR chunk with a message. */
+  private replyError(req: Request, errno: number, message: string): void {
+    if (!this.structured) {
+      const h = this.header(req, SIMPLE_REPLY_SIZE);
+      h.writeUInt32BE(errno, 4);
+      this.send(h);
+      return;
+    }
+    const msg = Buffer.from(message, 'utf8');
+    const h = this.header(req, STRUCTURED_HEADER_SIZE + 6 + msg.length);
+    h.writeUInt16BE(REPLY_FLAG_DONE, 4);
+    h.writeUInt16BE(REPLY_TYPE.ERROR, 6);
+    h.writeUInt32BE(6 + msg.length, 16);
+    h.writeUInt32BE(errno, 20);
+    h.writeUInt16BE(msg.length, 24);
+    msg.copy(h, 26);
+    this.send(h);
+  }
+}
