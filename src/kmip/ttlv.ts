@@ -25,7 +25,7 @@ import {
 export interface TtlvLimits {
   /** Largest accepted message, header included (bytes). */
   readonly maxMessageBytes: number;
-  /** Deepest accepted nesting of structures (the top-level item is depth 1). */
+  /** Deepest accepted nesting of structures (a top-level Structure of leaves has depth 1). */
   readonly maxDepth: number;
 }
 
@@ -318,7 +318,7 @@ class Decoder {
       case 'ByteString': {
         this.checkPadding(end, paddedEnd);
         // A copy, so that the caller may zero it without touching the receive buffer (and vice versa).
-        return [{ tag, type, value: Uint8Array.prototype.slice.call(buf, start, end) }, paddedEnd];
+        return [{ tag, type, value: new Uint8Array(buf.subarray(start, end)) }, paddedEnd];
       }
     }
   }
