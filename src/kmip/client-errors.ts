@@ -3,10 +3,13 @@
  *
  * Transport failures (`unavailable`, `timeout`, `tls_failed`, `connection_closed`) are what make the
  * client fail over to the next server; a KMIP result other than Success is a `KmipError`, carrying
- * the Result Reason and the server's message, and never fails over (another node of the same
- * cluster would answer the same). Messages never contain key material.
+ * the Result Reason and the server's message (KmipOperationError, a KmipError of src/kmip/errors.ts),
+ * and never fails over (another node of the same cluster would answer the same). Messages never
+ * contain key material.
  */
 import { CryptvisorError, type ErrorKind } from '../common/errors.js';
+import { ResultReason } from './enums.js';
+import { KmipError, KMIP_ERROR_CODES, type KmipErrorCode } from './errors.js';
 
 export type KmipClientErrorCode =
   | 'unavailable'
@@ -15,8 +18,7 @@ export type KmipClientErrorCode =
   | 'connection_closed'
   | 'response_invalid'
   | 'argument_invalid'
-  | 'client_closed'
-  | 'operation_failed';
+  | 'client_closed';
 
 interface CodeInfo {
   readonly kind: ErrorKind;
@@ -31,7 +33,6 @@ export const KMIP_CLIENT_ERROR_CODES: Readonly<Record<KmipClientErrorCode, CodeI
   response_invalid: { kind: 'failed', description: 'the server answered with a message the client cannot parse or match' },
   argument_invalid: { kind: 'usage', description: 'the caller passed an invalid option or argument' },
   client_closed: { kind: 'failed', description: 'the client was closed' },
-  operation_failed: { kind: 'failed', description: 'the server answered with a Result Status other than Success (KmipError)' },
 });
 
 /** Codes after which the client tries the next server of the cluster. */
@@ -40,44 +41,46 @@ export const FAILOVER_CODES: ReadonlySet<KmipClientErrorCode> = new Set(['unavai
 export class KmipClientError extends CryptvisorError {
   declare readonly code: KmipClientErrorCode;
 
-  constructor(code: KmipClientErrorCode, message: string, options?: { cause?: unknown; kind?: ErrorKind }) {
-    super(code, options?.kind ?? KMIP_CLIENT_ERROR_CODES[code].kind, message, options);
+  constructor(code: KmipClientErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, KMIP_CLIENT_ERROR_CODES[code].kind, message, options);
   }
 }
 
-/** The kind of error each KMIP Result Reason maps to (by its name in the KMIP enumeration). */
-const REASON_KINDS: Readonly<Record<string, ErrorKind>> = {
-  ItemNotFound: 'not_found',
-  PermissionDenied: 'denied',
-  AuthenticationNotSuccessful: 'denied',
-  OperationNotSupported: 'unsupported',
-  FeatureNotSupported: 'unsupported',
-  InvalidField: 'invalid',
-  InvalidMessage: 'invalid',
-  MissingData: 'invalid',
-  WrongKeyLifecycleState: 'conflict',
-  ObjectArchived: 'conflict',
-};
+/** The first code of the KMIP error table for each Result Reason number. */
+const CODE_BY_REASON: ReadonlyMap<number, KmipErrorCode> = (() => {
+  const m = new Map<number, KmipErrorCode>();
+  for (const [code, info] of Object.entries(KMIP_ERROR_CODES) as [KmipErrorCode, { reason: keyof typeof ResultReason }][]) {
+    const n = ResultReason[info.reason];
+    if (!m.has(n)) m.set(n, code);
+  }
+  return m;
+})();
 
 /**
- * A KMIP operation answered with a Result Status other than Success. `resultReason` is the name of
- * the Result Reason (e.g. `PermissionDenied`) or undefined when the server sent none.
+ * A KMIP operation answered with a Result Status other than Success. It is a `KmipError` whose code
+ * is the one for the server's Result Reason (`general_failure` when the server sent none or an
+ * unknown one); it also keeps the operation, the status, the reason as sent and the server's message.
  */
-export class KmipError extends KmipClientError {
+export class KmipOperationError extends KmipError {
   readonly operation: string;
   readonly resultStatus: string;
-  readonly resultReason: string | undefined;
+  /** The Result Reason number as the server sent it (undefined when absent). */
+  readonly reasonSent: number | undefined;
   readonly resultMessage: string | undefined;
 
-  constructor(info: { operation: string; resultStatus: string; resultReason?: string; resultMessage?: string }) {
-    const reason = info.resultReason ?? 'no reason given';
+  constructor(info: { operation: string; resultStatus: string; resultReason?: number; resultMessage?: string }) {
+    const code = (info.resultReason !== undefined && CODE_BY_REASON.get(info.resultReason)) || 'general_failure';
+    const reasonName = info.resultReason === undefined ? 'no reason given' : (reasonNameOf(info.resultReason) ?? `reason 0x${info.resultReason.toString(16)}`);
     const text = info.resultMessage ? `: ${info.resultMessage.slice(0, 300)}` : '';
-    super('operation_failed', `KMIP ${info.operation} failed (${info.resultStatus}, ${reason})${text}`, {
-      kind: (info.resultReason && REASON_KINDS[info.resultReason]) || 'failed',
-    });
+    super(code, `KMIP ${info.operation} failed (${info.resultStatus}, ${reasonName})${text}`);
     this.operation = info.operation;
     this.resultStatus = info.resultStatus;
-    this.resultReason = info.resultReason;
+    this.reasonSent = info.resultReason;
     this.resultMessage = info.resultMessage;
   }
+}
+
+function reasonNameOf(n: number): string | undefined {
+  for (const [name, v] of Object.entries(ResultReason)) if (v === n) return name;
+  return undefined;
 }

@@ -1,0 +1,369 @@
+/**
+ * Our KMIP client against Debian's `pykmip-server` (python3-pykmip, auth_suite=TLS1.2): the
+ * operations center uses, at KMIP 1.2, 2.0 and a negotiated version; failover across a cluster whose
+ * first server is down or silent; request timeouts; the pool. The key bytes our client gets are
+ * checked against what PyKMIP's own client gets for the same object (compared as SHA-256 digests,
+ * so no key material reaches the test output).
+ */
+import { test, after } from 'node:test';
+import type { TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
+import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { KmipClient, type KmipClientOptions } from '../../src/kmip/client.js';
+import { KmipClientError, KmipOperationError } from '../../src/kmip/client-errors.js';
+import type { ProtocolVersion } from '../../src/kmip/client-attributes.js';
+import { isKmipError } from '../../src/kmip/errors.js';
+import { needPeers, PYTHON } from '../support/peers.js';
+import {
+  startPykmipServer,
+  startSilentTlsServer,
+  startMuteTcpServer,
+  freePort,
+  makeTestPki,
+  type PykmipServer,
+  type TestPki,
+} from './server-harness.js';
+
+let serverPromise: Promise<PykmipServer> | undefined;
+function server(): Promise<PykmipServer> {
+  serverPromise ??= startPykmipServer();
+  return serverPromise;
+}
+/** One PKI for the tests that need no PyKMIP (RSA key generation is the slow part). */
+let localPkiDir: string | undefined;
+let localPkiPromise: Promise<TestPki> | undefined;
+function localPki(): Promise<TestPki> {
+  localPkiDir ??= mkdtempSync(join(tmpdir(), 'cv-kmip-pki-'));
+  localPkiPromise ??= makeTestPki(localPkiDir);
+  return localPkiPromise;
+}
+after(async () => {
+  if (serverPromise) await (await serverPromise).stop();
+  if (localPkiDir) rmSync(localPkiDir, { recursive: true, force: true });
+});
+
+function peers(t: TestContext): boolean {
+  return needPeers(t, '/usr/bin/pykmip-server', 'openssl', 'py:kmip');
+}
+
+function clientFor(s: PykmipServer, extra: Partial<KmipClientOptions> = {}): KmipClient {
+  return new KmipClient({
+    servers: [{ host: s.host, port: s.port }],
+    ca: s.pki.ca,
+    cert: s.pki.clientCert,
+    key: s.pki.clientKey,
+    timeoutMs: 5000,
+    ...extra,
+  });
+}
+
+/** SHA-256 (hex) of an object's key bytes as PyKMIP's own client gets them. */
+function pykmipKeyDigest(s: PykmipServer, id: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'cv-pykmip-client-'));
+  try {
+    const conf = join(dir, 'client.conf');
+    writeFileSync(
+      conf,
+      [
+        '[client]',
+        `host=${s.host}`,
+        `port=${s.port}`,
+        `certfile=${s.pki.paths.clientCert}`,
+        `keyfile=${s.pki.paths.clientKey}`,
+        `ca_certs=${s.pki.paths.ca}`,
+        'cert_reqs=CERT_REQUIRED',
+        'ssl_version=PROTOCOL_SSLv23',
+        'do_handshake_on_connect=True',
+        'suppress_ragged_eofs=True',
+        '',
+      ].join('\n'),
+    );
+    const script = [
+      'import hashlib, sys, logging',
+      'logging.disable(logging.CRITICAL)',
+      'from kmip.pie.client import ProxyKmipClient',
+      'c = ProxyKmipClient(config="client", config_file=sys.argv[1])',
+      'c.open()',
+      'obj = c.get(sys.argv[2])',
+      'print(hashlib.sha256(obj.value).hexdigest())',
+      'c.close()',
+    ].join('\n');
+    const r = spawnSync(PYTHON, ['-c', script, conf, id], { encoding: 'utf8', timeout: 30_000 });
+    assert.equal(r.status, 0, `PyKMIP client failed: ${r.stderr.slice(-2000)}`);
+    return r.stdout.trim().split('\n').pop()!;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function stateOf(c: KmipClient, id: string): Promise<number> {
+  const attrs = await c.getAttributes(id, ['State']);
+  const st = attrs.find((a) => a.name === 'State');
+  assert.ok(st && st.value.type === 'Enumeration', 'State attribute present');
+  return st.value.value as number;
+}
+
+const VERSIONS: readonly (ProtocolVersion | 'negotiate')[] = [{ major: 1, minor: 2 }, { major: 2, minor: 0 }, 'negotiate'];
+
+for (const version of VERSIONS) {
+  const label = version === 'negotiate' ? 'negotiated version' : `KMIP ${version.major}.${version.minor}`;
+
+  test(`pykmip-server, ${label}: create, activate, get, revoke, destroy`, async (t) => {
+    if (!peers(t)) return;
+    const s = await server();
+    const c = clientFor(s, { protocolVersion: version });
+    try {
+      const name = `cv-kek-${label.replace(/\W+/g, '-')}`;
+      const id = await c.create({ algorithm: 'AES', length: 256, usageMask: ['Encrypt', 'Decrypt'], name });
+      assert.match(id, /^\S+$/);
+      if (version === 'negotiate') assert.deepEqual(c.protocolVersion, { major: 2, minor: 0 });
+      assert.equal(await stateOf(c, id), 1, 'a created key is Pre-Active');
+
+      await c.activate(id);
+      assert.equal(await stateOf(c, id), 2, 'Active after Activate');
+
+      const all = await c.getAttributes(id);
+      const byName = new Map(all.map((a) => [a.name, a.value]));
+      assert.deepEqual(byName.get('Cryptographic Length'), { tag: 0x42002a, type: 'Integer', value: 256 });
+      assert.deepEqual(byName.get('Cryptographic Usage Mask'), { tag: 0x42002c, type: 'Integer', value: 12 });
+
+      assert.deepEqual(await c.locate({ name }), [id]);
+      assert.ok((await c.locate({ objectType: 'SymmetricKey', state: 'Active' })).includes(id));
+
+      const key = await c.get(id);
+      try {
+        assert.equal(key.uniqueIdentifier, id);
+        assert.equal(key.objectType, 'SymmetricKey');
+        assert.equal(key.algorithm, 'AES');
+        assert.equal(key.length, 256);
+        assert.equal(key.material.length, 32);
+        assert.equal(String(key.material), '[redacted]');
+        const ours = key.material.use((b) => createHash('sha256').update(b).digest('hex'));
+        assert.ok(ours === pykmipKeyDigest(s, id), 'our client and PyKMIP\'s client get the same key bytes');
+      } finally {
+        key.material.dispose();
+      }
+
+      // PyKMIP refuses to destroy an Active key.
+      await assert.rejects(c.destroy(id), (e: unknown) => {
+        assert.ok(e instanceof KmipOperationError);
+        assert.ok(isKmipError(e, 'permission_denied'), `code ${(e as KmipOperationError).code}`);
+        assert.equal(e.operation, 'Destroy');
+        assert.match(e.message, /active/i);
+        return true;
+      });
+
+      await c.revoke(id, 'CessationOfOperation', 'VM decommissioned');
+      assert.equal(await stateOf(c, id), 3, 'Deactivated after Revoke');
+      await c.destroy(id);
+      await assert.rejects(c.get(id), (e: unknown) => e instanceof KmipOperationError);
+      assert.deepEqual(await c.locate({ name }), []);
+    } finally {
+      c.close();
+    }
+  });
+}
+
+test('pykmip-server: Secret Data registered and read back', async (t) => {
+  if (!peers(t)) return;
+  const s = await server();
+  const c = clientFor(s);
+  try {
+    const secret = Buffer.from('correct horse battery staple');
+    const id = await c.registerSecretData(secret, 'cv-escrow-1');
+    const obj = await c.get(id);
+    try {
+      assert.equal(obj.objectType, 'SecretData');
+      assert.ok(obj.material.use((b) => b.equals(secret)), 'the secret comes back unchanged');
+    } finally {
+      obj.material.dispose();
+    }
+  } finally {
+    c.close();
+  }
+});
+
+test('pykmip-server: DiscoverVersions and Query', async (t) => {
+  if (!peers(t)) return;
+  const s = await server();
+  const c = clientFor(s);
+  try {
+    const versions = await c.discoverVersions();
+    assert.deepEqual(versions[0], { major: 2, minor: 0 });
+    assert.ok(versions.some((v) => v.major === 1 && v.minor === 2));
+    const q = await c.query();
+    for (const op of ['Create', 'Get', 'Activate', 'Revoke', 'Destroy', 'Locate', 'GetAttributes']) assert.ok(q.operations.includes(op), op);
+    assert.match(q.vendorIdentification ?? '', /PyKMIP/);
+  } finally {
+    c.close();
+  }
+});
+
+test('pykmip-server: an unknown object is a KmipError with the Result Reason, not a failover', async (t) => {
+  if (!peers(t)) return;
+  const s = await server();
+  const down = await freePort();
+  const c = new KmipClient({
+    servers: [{ host: s.host, port: s.port }, { host: '127.0.0.1', port: down }],
+    ca: s.pki.ca,
+    cert: s.pki.clientCert,
+    key: s.pki.clientKey,
+    timeoutMs: 5000,
+  });
+  try {
+    await assert.rejects(c.activate('no-such-object-42'), (e: unknown) => {
+      assert.ok(e instanceof KmipOperationError, String(e));
+      assert.ok(isKmipError(e, 'item_not_found'), `code ${(e as KmipOperationError).code}`);
+      assert.equal(e.kind, 'not_found');
+      return true;
+    });
+    assert.equal(c.currentServer.port, s.port);
+  } finally {
+    c.close();
+  }
+});
+
+test('failover: the first server is down, requests succeed on the second', async (t) => {
+  if (!peers(t)) return;
+  const s = await server();
+  const down = await freePort();
+  const c = new KmipClient({
+    servers: [{ host: '127.0.0.1', port: down }, { host: s.host, port: s.port }],
+    ca: s.pki.ca,
+    cert: s.pki.clientCert,
+    key: s.pki.clientKey,
+    timeoutMs: 3000,
+  });
+  try {
+    const id = await c.create({ algorithm: 'AES', length: 256, usageMask: ['Encrypt', 'Decrypt'] });
+    assert.equal(c.currentServer.port, s.port, 'the client moved to the second server');
+    await c.activate(id);
+    assert.equal(await stateOf(c, id), 2);
+    assert.deepEqual(c.openConnections(), [0, 1], 'one pooled connection, reused, on the second server');
+  } finally {
+    c.close();
+  }
+});
+
+test('failover: the first server accepts but never answers (timeout), the second answers', async (t) => {
+  if (!peers(t)) return;
+  const s = await server();
+  const silent = await startSilentTlsServer(s.pki);
+  const c = new KmipClient({
+    servers: [{ host: '127.0.0.1', port: silent.port }, { host: s.host, port: s.port }],
+    ca: s.pki.ca,
+    cert: s.pki.clientCert,
+    key: s.pki.clientKey,
+    timeoutMs: 800,
+  });
+  try {
+    const t0 = Date.now();
+    const id = await c.create({ algorithm: 'AES', length: 128, usageMask: ['Encrypt', 'Decrypt'] });
+    assert.ok(Date.now() - t0 >= 700, 'the first server was waited for until the timeout');
+    assert.equal(silent.accepted(), 1, 'the silent server had the first connection');
+    assert.equal(c.currentServer.port, s.port);
+    assert.deepEqual(c.openConnections(), [0, 1], 'the timed-out connection was destroyed');
+    assert.ok(id.length > 0);
+  } finally {
+    c.close();
+    await silent.stop();
+  }
+});
+
+test('timeout: a server that completes TLS but never answers', async (t) => {
+  if (!needPeers(t, 'openssl')) return;
+  const pki = await localPki();
+  const silent = await startSilentTlsServer(pki);
+  const c = new KmipClient({ servers: [{ host: '127.0.0.1', port: silent.port }], ca: pki.ca, cert: pki.clientCert, key: pki.clientKey, timeoutMs: 300 });
+  try {
+    const t0 = Date.now();
+    await assert.rejects(c.activate('1'), (e: unknown) => e instanceof KmipClientError && e.code === 'timeout' && e.kind === 'unavailable');
+    const took = Date.now() - t0;
+    assert.ok(took >= 250 && took < 3000, `took ${took} ms`);
+    assert.deepEqual(c.openConnections(), [0]);
+  } finally {
+    c.close();
+    await silent.stop();
+  }
+});
+
+test('timeout: a TCP server that never completes the TLS handshake', async (t) => {
+  if (!needPeers(t, 'openssl')) return;
+  const pki = await localPki();
+  const mute = await startMuteTcpServer();
+  const c = new KmipClient({ servers: [{ host: '127.0.0.1', port: mute.port }], ca: pki.ca, cert: pki.clientCert, key: pki.clientKey, timeoutMs: 300 });
+  try {
+    await assert.rejects(c.activate('1'), (e: unknown) => e instanceof KmipClientError && e.code === 'timeout');
+  } finally {
+    c.close();
+    await mute.stop();
+  }
+});
+
+test('every server down: unavailable, naming each server', async (t) => {
+  if (!needPeers(t, 'openssl')) return;
+  const pki = await localPki();
+  const [p1, p2] = [await freePort(), await freePort()];
+  const c = new KmipClient({
+    servers: [{ host: '127.0.0.1', port: p1 }, { host: '127.0.0.1', port: p2 }],
+    ca: pki.ca,
+    cert: pki.clientCert,
+    key: pki.clientKey,
+    timeoutMs: 1000,
+  });
+  try {
+    await assert.rejects(c.create({ algorithm: 'AES', length: 256, usageMask: 12 }), (e: unknown) => {
+      assert.ok(e instanceof KmipClientError);
+      assert.equal(e.code, 'unavailable');
+      assert.ok(e.message.includes(`127.0.0.1:${p1}`) && e.message.includes(`127.0.0.1:${p2}`), e.message);
+      return true;
+    });
+  } finally {
+    c.close();
+  }
+});
+
+test('pykmip-server: a client certificate from another CA is refused (tls_failed)', async (t) => {
+  if (!peers(t)) return;
+  const s = await server();
+  const dir = mkdtempSync(join(tmpdir(), 'cv-kmip-otherca-'));
+  try {
+    const other = await makeTestPki(dir);
+    const c = new KmipClient({ servers: [{ host: s.host, port: s.port }], ca: s.pki.ca, cert: other.clientCert, key: other.clientKey, timeoutMs: 3000 });
+    try {
+      await assert.rejects(c.activate('1'), (e: unknown) => e instanceof KmipClientError && ['tls_failed', 'connection_closed'].includes(e.code));
+    } finally {
+      c.close();
+    }
+    // And a server certificate the client does not trust.
+    const c2 = new KmipClient({ servers: [{ host: s.host, port: s.port }], ca: other.ca, cert: s.pki.clientCert, key: s.pki.clientKey, timeoutMs: 3000 });
+    try {
+      await assert.rejects(c2.activate('1'), (e: unknown) => e instanceof KmipClientError && e.code === 'tls_failed');
+    } finally {
+      c2.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('pykmip-server: concurrent requests share a bounded pool', async (t) => {
+  if (!peers(t)) return;
+  const s = await server();
+  const c = clientFor(s, { poolSize: 3 });
+  try {
+    const id = await c.create({ algorithm: 'AES', length: 256, usageMask: ['Encrypt', 'Decrypt'] });
+    await c.activate(id);
+    const results = await Promise.all(Array.from({ length: 12 }, () => c.getAttributes(id, ['State'])));
+    assert.equal(results.length, 12);
+    for (const r of results) assert.deepEqual(r[0]?.value, { tag: 0x42008d, type: 'Enumeration', value: 2 });
+    const open = c.openConnections()[0]!;
+    assert.ok(open >= 1 && open <= 3, `open connections: ${open}`);
+  } finally {
+    c.close();
+  }
+});
