@@ -9,3 +9,6 @@ export type { XtsEngine, XtsBatchOptions, XtsSectorSize } from './xts/engine.js'
 export { getXtsEngine, getFallbackXtsEngine, getNativeXtsEngine } from './xts/select.js';
 export type { NativeEngineOptions } from './xts/native-engine.js';
 export { wrapKey, unwrapKey, encodeKeyWrapContext, KEY_WRAP_VERSION, type KeyWrapContext } from './key-wrap.js';
+export { createSealedWriter, type SealedWriter, type SealedWriterOptions } from './sealed-writer.js';
+export { openSealedReader, readSealedFile, type SealedReader } from './sealed-reader.js';
+export { SEALED_MAGIC, SEALED_VERSION, type SealedIdentity } from './sealed-format.js';
