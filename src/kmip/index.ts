@@ -156,3 +156,28 @@ export {
 export type { EnumDef } from './enums.js';
 export { KMIP_ERROR_CODES, KmipError, isKmipError, resultReasonOf } from './errors.js';
 export type { KmipErrorCode } from './errors.js';
+export {
+  TEMPLATE_TAG_PAIRS,
+  attributeFrom1x,
+  attributeFrom2x,
+  attributeNameOfTag,
+  attributeReference,
+  attributeReferenceName,
+  attributeTag,
+  attributeTo1x,
+  attributeTo2x,
+  attributesFrom2x,
+  attributesFromTemplate,
+  attributesTo2x,
+  attributesToTemplate,
+  isCustomAttributeName,
+  readAttributes,
+  writeAttributes,
+} from './attributes.js';
+export type { KmipAttribute } from './attributes.js';
+export { escapeXmlAttr, parseXml } from './xml-parse.js';
+export type { XmlElement } from './xml-parse.js';
+export { ttlvToXml, xmlElementToTtlv, xmlToTtlv } from './xml.js';
+export type { XmlToTtlvOptions } from './xml.js';
+export { jsonToTtlv, jsonValueToTtlv, ttlvToJson, ttlvToJsonValue } from './json.js';
+export type { JsonTtlv } from './json.js';
