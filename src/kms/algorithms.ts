@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { CryptographicUsageMask } from '../kmip/enums.js';
 
 /**
  * One table of the symmetric algorithms the KMS can generate: KMIP Cryptographic Algorithm
@@ -20,33 +21,8 @@ export interface AlgorithmSpec {
   readonly wrapping: boolean;
 }
 
-/** KMIP Cryptographic Usage Mask bits (KMIP 1.4 §9.1.3.3.1, 2.1 §11.16). */
-export const USAGE = Object.freeze({
-  Sign: 0x1,
-  Verify: 0x2,
-  Encrypt: 0x4,
-  Decrypt: 0x8,
-  WrapKey: 0x10,
-  UnwrapKey: 0x20,
-  Export: 0x40,
-  MACGenerate: 0x80,
-  MACVerify: 0x100,
-  DeriveKey: 0x200,
-  ContentCommitment: 0x400,
-  KeyAgreement: 0x800,
-  CertificateSign: 0x1000,
-  CRLSign: 0x2000,
-  GenerateCryptogram: 0x4000,
-  ValidateCryptogram: 0x8000,
-  TranslateEncrypt: 0x10000,
-  TranslateDecrypt: 0x20000,
-  TranslateWrap: 0x40000,
-  TranslateUnwrap: 0x80000,
-  Authenticate: 0x100000,
-  Unrestricted: 0x200000,
-  FPEEncrypt: 0x400000,
-  FPEDecrypt: 0x800000,
-});
+/** KMIP Cryptographic Usage Mask bits, from the KMIP library's tables. */
+export const USAGE = CryptographicUsageMask;
 
 const BLOCK_CIPHER_USAGE =
   USAGE.Encrypt |

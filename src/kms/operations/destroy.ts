@@ -1,0 +1,22 @@
+import { KmipError } from '../../kmip/index.js';
+import { destroy as destroyState } from '../lifecycle.js';
+import type { Operation } from './context.js';
+import { targetId, uidItem } from './payload.js';
+
+/** Destroy: the material is removed (and zeroed in memory); a Destroyed record with its attributes stays. */
+export const destroy: Operation = {
+  name: 'Destroy',
+  durableAudit: true,
+  async run(payload, ctx) {
+    const id = targetId(payload, ctx);
+    const obj = await ctx.repo.load(id);
+    const t = destroyState(obj.state, obj.dates, ctx.now, ctx.version);
+    if (!t.ok) throw new KmipError(t.reason, t.message);
+    obj.state = t.state;
+    obj.dates = t.dates;
+    obj.material?.fill(0);
+    obj.material = null;
+    await ctx.repo.save(obj);
+    return [uidItem(id)];
+  },
+};
