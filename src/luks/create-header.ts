@@ -105,8 +105,8 @@ export async function formatLuks2(path: string, payloadBytes: number, opts: Crea
   try {
     fh = await open(path, 'wx', 0o600);
   } catch (cause) {
-    const exists = (cause as NodeJS.ErrnoException).code === 'EEXIST';
-    throw new LuksError('io_failed', exists ? `${path} already exists` : `cannot create ${path}`, { cause });
+    if ((cause as NodeJS.ErrnoException).code === 'EEXIST') throw new LuksError('image_exists', `${path} already exists`, { cause });
+    throw new LuksError('io_failed', `cannot create ${path}`, { cause });
   }
   try {
     await fh.truncate(DEFAULT_DATA_OFFSET + payloadBytes);

@@ -38,6 +38,8 @@ const KINDS = {
   keyslots_full: 'conflict',
   /** A valid LUKS2 feature this implementation does not handle (argon2 kdf, other ciphers, reencryption). */
   not_supported: 'unsupported',
+  /** formatLuks2 was asked to create an image over an existing file. */
+  image_exists: 'conflict',
   /** Reading or writing the image failed. */
   io_failed: 'failed',
 } as const satisfies Record<string, ErrorKind>;

@@ -1,4 +1,6 @@
 import { test } from 'node:test';
+import { open } from 'node:fs/promises';
+import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { readLuks2Header, readLuks2HeaderReport } from './read-header.js';
 import { writeLuks2Header } from './write-header.js';
@@ -108,6 +110,28 @@ test('writing increments seqid in both copies; the higher valid seqid wins and t
       assert.equal(torn.header.label, 'disk-b');
       assert.equal(torn.repaired, 'primary');
       assert.equal((await readLuks2HeaderReport(fh)).primary, 'ok');
+    } finally {
+      await fh.close();
+    }
+  } finally {
+    await cleanup();
+  }
+});
+
+test('a stale copy in a read-only file is reported, not fatal', async () => {
+  const { dir, cleanup } = await tempDir();
+  try {
+    const { img, header } = await fresh();
+    rewriteCopy(img, header, 'primary', JSON.stringify(header.json), 5);
+    await (await imageFile(dir, 'ro.img', img)).close();
+    const fh = await open(join(dir, 'ro.img'), 'r');
+    try {
+      const r = await readLuks2HeaderReport(fh);
+      assert.equal(r.header.seqid, 5);
+      assert.equal(r.secondary, 'stale');
+      assert.equal(r.repaired, null);
+      assert.equal(r.repairError?.code, 'io_failed');
+      assert.equal((await readLuks2HeaderReport(fh, { repair: false })).repairError, null);
     } finally {
       await fh.close();
     }

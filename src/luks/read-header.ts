@@ -3,6 +3,7 @@
  * copy with the higher seqid wins; two valid copies with one seqid must be identical. When the
  * source is a file opened for writing, a stale or damaged copy is repaired from the winner.
  */
+import { randomBytes } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
 import { decodeBinaryHeader, detectCopy, encodeCopy, jsonText, verifyChecksum } from './binary-header.js';
 import type { BinaryHeader, HeaderCopy } from './binary-header.js';
@@ -12,7 +13,6 @@ import type { Luks2Header } from './metadata.js';
 import { readAt, sizeOf, writeAt } from './source.js';
 import type { LuksSource } from './source.js';
 import { checkBounds, parseJsonText, validateJson } from './validate.js';
-import { randomBytes } from 'node:crypto';
 
 interface ValidCopy {
   readonly bin: BinaryHeader;
@@ -66,6 +66,8 @@ export interface HeaderReport {
   readonly secondary: CopyState;
   /** The copy rewritten from the winner, when the source is a file and repair was on. */
   readonly repaired: HeaderCopy | null;
+  /** Why a needed repair did not happen (e.g. the file is open read-only); the header is still good. */
+  readonly repairError: LuksError | null;
 }
 
 function isFile(src: LuksSource): src is FileHandle {
@@ -74,8 +76,8 @@ function isFile(src: LuksSource): src is FileHandle {
 
 /**
  * Reads and checks both metadata copies; see HeaderReport. With `repair` (the default) and a file
- * source, a damaged or stale copy is rewritten from the winning one; a file opened read-only makes
- * the repair fail with io_failed, so pass `repair: false` for those.
+ * source, a damaged or stale copy is rewritten from the winning one. A repair that fails (a file
+ * opened read-only) does not fail the read: the report's repairError says why.
  */
 export async function readLuks2HeaderReport(src: LuksSource, opts: { repair?: boolean } = {}): Promise<HeaderReport> {
   const settle = async (p: Promise<ValidCopy>): Promise<ValidCopy | LuksError> => p.catch(asLuksError);
@@ -112,12 +114,17 @@ export async function readLuks2HeaderReport(src: LuksSource, opts: { repair?: bo
   checkBounds(header, await sizeOf(src));
 
   let repaired: HeaderCopy | null = null;
+  let repairError: LuksError | null = null;
   if (loser !== null && isFile(src) && opts.repair !== false) {
     const bytes = encodeCopy({ ...winner.bin, copy: loser, salt: salts[loser] }, winner.text);
-    await writeAt(src, loser === 'primary' ? 0 : winner.bin.hdrSize, bytes, true);
-    repaired = loser;
+    try {
+      await writeAt(src, loser === 'primary' ? 0 : winner.bin.hdrSize, bytes, true);
+      repaired = loser;
+    } catch (err) {
+      repairError = asLuksError(err);
+    }
   }
-  return { header, primary: state('primary', primary), secondary: state('secondary', secondary), repaired };
+  return { header, primary: state('primary', primary), secondary: state('secondary', secondary), repaired, repairError };
 }
 
 /** Reads the metadata of an image (see readLuks2HeaderReport). */

@@ -28,9 +28,13 @@ export async function removeKeyslots(fh: FileHandle, header: Luks2Header, ids: r
       await writeAt(fh, at, zeros.subarray(0, Math.min(WIPE_CHUNK, end - at)), false);
     }
   }
-  if (sync && ids.length > 0) await fh.datasync().catch((cause: unknown) => {
-    throw new LuksError('io_failed', 'flushing the wiped keyslot areas failed', { cause });
-  });
+  if (sync && ids.length > 0) {
+    try {
+      await fh.datasync();
+    } catch (cause) {
+      throw new LuksError('io_failed', 'flushing the wiped keyslot areas failed', { cause });
+    }
+  }
   const json = cloneJson(header.json);
   const gone = new Set(ids);
   for (const id of ids) delete json.keyslots[id];

@@ -18,7 +18,10 @@ import type { Luks2Header } from './metadata.js';
 export function fixedKey(label: string): SecretBytes {
   const a = createHash('sha256').update(`${label}/xts-1`).digest();
   const b = createHash('sha256').update(`${label}/xts-2`).digest();
-  return SecretBytes.from(Buffer.concat([a, b]), { zeroSource: true });
+  const key = SecretBytes.from(Buffer.concat([a, b]), { zeroSource: true });
+  a.fill(0);
+  b.fill(0);
+  return key;
 }
 
 export function secret(text: string): SecretBytes {
