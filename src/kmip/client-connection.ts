@@ -148,6 +148,8 @@ export class KmipConnection {
     socket.on('error', (err) => this.#fail(transportError(err, endpointName(endpoint))));
     socket.on('close', () => this.#fail(new KmipClientError('connection_closed', `${endpointName(endpoint)} closed the connection`)));
     socket.on('end', () => socket.end());
+    // An idle pooled connection does not keep the process alive; a request in flight does.
+    socket.unref();
   }
 
   /** Connects and completes the mutual-TLS handshake within timeoutMs. */
@@ -216,6 +218,7 @@ export class KmipConnection {
         this.#fail(new KmipClientError('timeout', `${endpointName(this.endpoint)} did not answer within ${timeoutMs} ms`));
       }, timeoutMs);
       this.#pending = { resolve, reject, timer };
+      this.#socket.ref();
       this.#socket.write(message);
     });
   }
@@ -246,6 +249,7 @@ export class KmipConnection {
     this.#framer.clear();
     this.#pending = undefined;
     clearTimeout(p.timer);
+    this.#socket.unref();
     this.used++;
     p.resolve(out);
   }

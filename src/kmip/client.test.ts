@@ -4,7 +4,7 @@ import { Tag } from './tags.js';
 import { Operation, ResultReason, ResultStatus } from './enums.js';
 import { struct, text, int, enumItem, dateTime, encodeTtlv } from './ttlv.js';
 import type { TtlvItem } from './ttlv-types.js';
-import { parseSingleResponse } from './client.js';
+import { KmipClient, parseSingleResponse } from './client.js';
 import { KmipClientError, KmipOperationError } from './client-errors.js';
 import { isKmipError } from './errors.js';
 
@@ -97,4 +97,30 @@ test('malformed or mismatched responses are response_invalid', () => {
 test('a response above the size limit is response_invalid', () => {
   const raw = response([struct(Tag.BatchItem, [enumItem(Tag.ResultStatus, 0), struct(Tag.ResponsePayload, [text(Tag.UniqueIdentifier, 'x'.repeat(200))])])]);
   assert.throws(() => parseSingleResponse(raw, Operation.Create, 128), (e: unknown) => e instanceof KmipClientError && e.code === 'response_invalid');
+});
+
+test('the client refuses bad options before connecting', () => {
+  const base = { servers: [{ host: '127.0.0.1', port: 5696 }], ca: '', cert: '', key: '' };
+  const invalid = (e: unknown) => e instanceof KmipClientError && e.code === 'argument_invalid';
+  assert.throws(() => new KmipClient({ ...base, servers: [] }), invalid);
+  assert.throws(() => new KmipClient({ ...base, poolSize: 0 }), invalid);
+  assert.throws(() => new KmipClient({ ...base, timeoutMs: 0 }), invalid);
+  assert.throws(() => new KmipClient({ ...base, protocolVersion: { major: 3, minor: 0 } }), invalid);
+  const c = new KmipClient(base);
+  assert.deepEqual(c.protocolVersion, { major: 1, minor: 2 });
+  c.close();
+});
+
+test('operations refuse bad arguments without a round trip', async () => {
+  const c = new KmipClient({ servers: [{ host: '127.0.0.1', port: 1 }], ca: '', cert: '', key: '' });
+  const invalid = (e: unknown) => e instanceof KmipClientError && e.code === 'argument_invalid';
+  try {
+    await assert.rejects(c.activate(''), invalid);
+    await assert.rejects(c.create({ algorithm: 'AES', length: 0, usageMask: 12 }), invalid);
+    await assert.rejects(c.create({ algorithm: 'AES', length: 256, usageMask: ['Encrypt', 'Nope' as never] }), invalid);
+    await assert.rejects(c.revoke('1', 'NoSuchReason' as never), invalid);
+    await assert.rejects(c.locate({ state: 'Sleeping' as never }), invalid);
+  } finally {
+    c.close();
+  }
 });

@@ -193,6 +193,9 @@ export class KmipClient {
       this.#version = DEFAULT_PROTOCOL_VERSION;
       this.#negotiation = undefined;
     } else {
+      if (!CLIENT_PROTOCOL_VERSIONS.some((c) => c.major === pv.major && c.minor === pv.minor)) {
+        throw new KmipClientError('argument_invalid', `KMIP ${String(pv.major)}.${String(pv.minor)} is not a version this client speaks`);
+      }
       this.#version = { major: pv.major, minor: pv.minor };
       this.#negotiation = Promise.resolve(this.#version);
     }

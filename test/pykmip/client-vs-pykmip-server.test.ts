@@ -7,6 +7,7 @@
 import { test, after } from 'node:test';
 import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -270,4 +271,23 @@ test('pykmip-server: concurrent requests share a bounded pool', async (t) => {
   } finally {
     c.close();
   }
+});
+
+test('pykmip-server: idle pooled connections do not keep a process alive', async (t) => {
+  if (!peers(t)) return;
+  const s = await server();
+  // A child process that queries and never closes its client must still exit on its own.
+  const clientModule = new URL('../../src/kmip/client.js', import.meta.url).href;
+  const script = `
+    import { KmipClient } from ${JSON.stringify(clientModule)};
+    const [host, port, ca, cert, key] = JSON.parse(process.argv[1]);
+    const c = new KmipClient({ servers: [{ host, port }], ca, cert, key, timeoutMs: 5000 });
+    const q = await c.query(['QueryOperations']);
+    console.log(q.operations.length);
+  `;
+  const args = JSON.stringify([s.host, s.port, s.pki.ca, s.pki.clientCert, s.pki.clientKey]);
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script, args], { encoding: 'utf8', timeout: 15_000 });
+  assert.equal(r.signal, null, 'the process exited by itself (not killed at the timeout)');
+  assert.equal(r.status, 0, r.stderr);
+  assert.ok(Number(r.stdout.trim()) > 5);
 });
