@@ -37,7 +37,11 @@ export type IdentityResult = { ok: true; identity: Identity } | { ok: false; rea
  * certificate must carry an extended key usage extension naming clientAuth (or any usage).
  */
 export function identityOfSocket(socket: TLSSocket, opts: { adminSubject: string; requireClientAuthEku: boolean }): IdentityResult {
-  if (!socket.authorized) return { ok: false, reason: 'client certificate not authorized' };
+  if (!socket.authorized) {
+    const err = String(socket.authorizationError ?? '');
+    const purposeOnly = err === 'INVALID_PURPOSE' || err === 'UNSUITABLE_CERTIFICATE_PURPOSE';
+    if (opts.requireClientAuthEku || !purposeOnly) return { ok: false, reason: `client certificate not authorized (${err})` };
+  }
   const peer = socket.getPeerX509Certificate();
   if (!peer) return { ok: false, reason: 'no client certificate' };
   return identityOfCertificate(peer, opts);

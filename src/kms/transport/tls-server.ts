@@ -71,7 +71,9 @@ export function createKmsListener(opts: KmsListenerOptions): TlsServer {
     cert: opts.cert,
     ca: opts.ca,
     requestCert: true,
-    rejectUnauthorized: true,
+    // With EKU enforcement off, OpenSSL's purpose check (a client certificate must allow
+    // clientAuth) is the one verification error let through, after the handshake (below).
+    rejectUnauthorized: opts.requireClientAuthEku,
     minVersion: 'TLSv1.2',
     maxVersion: 'TLSv1.3',
     ciphers: kmsCiphers(),
