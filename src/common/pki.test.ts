@@ -8,7 +8,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { needPeers } from '../../test/support/peers.js';
 import { CommonError } from './errors.js';
-import { certificateInfo, createCsr, initCa, issueCertificate, renewCertificate, signCsr, verifyIssuedBy } from './pki.js';
+import {
+  certificateInfo,
+  createCsr,
+  initCa,
+  issueCertificate,
+  renewCertificate,
+  signCsr,
+  verifyIssuedBy,
+} from './pki.js';
 
 async function tmp(t: { after(fn: () => Promise<void>): void }): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'cv-pki-'));
@@ -23,7 +31,14 @@ async function handshake(
 ): Promise<{ serverSawCn: string; clientSawCn: string }> {
   let serverSawCn = '';
   const srv = createServer(
-    { cert: server.cert, key: server.key, ca: server.ca, requestCert: true, rejectUnauthorized: true, minVersion: 'TLSv1.2' },
+    {
+      cert: server.cert,
+      key: server.key,
+      ca: server.ca,
+      requestCert: true,
+      rejectUnauthorized: true,
+      minVersion: 'TLSv1.2',
+    },
     (sock: TLSSocket) => {
       serverSawCn = String(sock.getPeerCertificate().subject.CN);
       sock.end('ok');
@@ -34,11 +49,19 @@ async function handshake(
   const port = (srv.address() as AddressInfo).port;
   try {
     return await new Promise((resolve, reject) => {
-      const sock = connect({ host: '127.0.0.1', port, servername: 'localhost', cert: client.cert, key: client.key, ca: client.ca });
+      const sock = connect({
+        host: '127.0.0.1',
+        port,
+        servername: 'localhost',
+        cert: client.cert,
+        key: client.key,
+        ca: client.ca,
+      });
       let data = '';
       sock.on('data', (d: Buffer) => (data += d.toString()));
       sock.on('end', () => {
-        if (data === 'ok') resolve({ serverSawCn, clientSawCn: String(sock.getPeerCertificate().subject.CN) });
+        if (data === 'ok')
+          resolve({ serverSawCn, clientSawCn: String(sock.getPeerCertificate().subject.CN) });
         else reject(new Error('connection closed by server'));
       });
       sock.on('error', reject);
@@ -70,14 +93,20 @@ test('a CA, a server and a client certificate do a mutual-TLS handshake; another
   assert.equal(await verifyIssuedBy(stranger.cert, caPem), false);
   assert.equal(await verifyIssuedBy(client.cert, caPem), true);
 
-  for (const f of ['ca.key', 'server.key', 'admin.key']) assert.equal((await stat(join(dir, f))).mode & 0o777, 0o600, f);
+  for (const f of ['ca.key', 'server.key', 'admin.key'])
+    assert.equal((await stat(join(dir, f))).mode & 0o777, 0o600, f);
 });
 
 test('EKUs, key usage and SANs as openssl sees them', async (t) => {
   if (!needPeers(t, 'openssl')) return;
   const dir = await tmp(t);
   await initCa(dir);
-  await issueCertificate(dir, 'kms', { kind: 'server', sans: ['localhost', '127.0.0.1', '::1'] }, { commonName: 'kms.example' });
+  await issueCertificate(
+    dir,
+    'kms',
+    { kind: 'server', sans: ['localhost', '127.0.0.1', '::1'] },
+    { commonName: 'kms.example' },
+  );
   await issueCertificate(dir, 'center', { kind: 'client' });
   const text = (f: string) => {
     const p = spawnSync('openssl', ['x509', '-noout', '-text', '-in', join(dir, f)], { encoding: 'utf8' });
@@ -95,13 +124,21 @@ test('EKUs, key usage and SANs as openssl sees them', async (t) => {
   assert.match(cli, /TLS Web Client Authentication/);
   assert.doesNotMatch(cli, /TLS Web Server Authentication/);
   assert.match(cli, /Subject: CN ?= ?center/);
-  const v = spawnSync('openssl', ['verify', '-CAfile', join(dir, 'ca.pem'), join(dir, 'kms.pem'), join(dir, 'center.pem')], { encoding: 'utf8' });
+  const v = spawnSync(
+    'openssl',
+    ['verify', '-CAfile', join(dir, 'ca.pem'), join(dir, 'kms.pem'), join(dir, 'center.pem')],
+    { encoding: 'utf8' },
+  );
   assert.equal(v.status, 0, v.stdout + v.stderr);
 
   const info = certificateInfo(await readFile(join(dir, 'kms.pem'), 'utf8'));
   assert.deepEqual(info.eku, ['serverAuth']);
   assert.deepEqual(info.sans, ['DNS:localhost', 'IP:127.0.0.1', 'IP:::1']);
-  const fp = spawnSync('openssl', ['x509', '-noout', '-fingerprint', '-sha256', '-in', join(dir, 'kms.pem')], { encoding: 'utf8' });
+  const fp = spawnSync(
+    'openssl',
+    ['x509', '-noout', '-fingerprint', '-sha256', '-in', join(dir, 'kms.pem')],
+    { encoding: 'utf8' },
+  );
   assert.equal(fp.stdout.trim().split('=')[1], info.fingerprintSha256);
 });
 
@@ -110,10 +147,22 @@ test('CSR signing, renewal, and refusals', async (t) => {
   await initCa(dir);
   await assert.rejects(initCa(dir), (e: unknown) => e instanceof CommonError && e.code === 'file_exists');
   await issueCertificate(dir, 'host-1', { kind: 'client' });
-  await assert.rejects(issueCertificate(dir, 'host-1', { kind: 'client' }), (e: unknown) => e instanceof CommonError && e.code === 'file_exists');
-  await assert.rejects(issueCertificate(dir, '../evil', { kind: 'client' }), (e: unknown) => e instanceof CommonError && e.code === 'usage');
-  await assert.rejects(issueCertificate(dir, 's', { kind: 'server', sans: ['bad name!'] }), (e: unknown) => e instanceof CommonError && e.code === 'usage');
-  await assert.rejects(issueCertificate(dir, 's', { kind: 'server', sans: [] }), (e: unknown) => e instanceof CommonError && e.code === 'usage');
+  await assert.rejects(
+    issueCertificate(dir, 'host-1', { kind: 'client' }),
+    (e: unknown) => e instanceof CommonError && e.code === 'file_exists',
+  );
+  await assert.rejects(
+    issueCertificate(dir, '../evil', { kind: 'client' }),
+    (e: unknown) => e instanceof CommonError && e.code === 'usage',
+  );
+  await assert.rejects(
+    issueCertificate(dir, 's', { kind: 'server', sans: ['bad name!'] }),
+    (e: unknown) => e instanceof CommonError && e.code === 'usage',
+  );
+  await assert.rejects(
+    issueCertificate(dir, 's', { kind: 'server', sans: [] }),
+    (e: unknown) => e instanceof CommonError && e.code === 'usage',
+  );
 
   const { csrPem, keyPem } = await createCsr('center.local', { sans: ['center.local'] });
   assert.match(keyPem, /BEGIN PRIVATE KEY/);
@@ -124,8 +173,14 @@ test('CSR signing, renewal, and refusals', async (t) => {
   assert.deepEqual(info.eku, ['serverAuth']);
   assert.equal(await verifyIssuedBy(certPem, await readFile(join(dir, 'ca.pem'), 'utf8')), true);
   const tampered = csrPem.replace(/^(.{40})./m, (_m, a: string) => `${a}${a.endsWith('A') ? 'B' : 'A'}`);
-  await assert.rejects(signCsr(dir, tampered, { kind: 'client' }), (e: unknown) => e instanceof CommonError && e.code === 'pki_invalid');
-  await assert.rejects(signCsr(dir, 'garbage', { kind: 'client' }), (e: unknown) => e instanceof CommonError && e.code === 'pki_invalid');
+  await assert.rejects(
+    signCsr(dir, tampered, { kind: 'client' }),
+    (e: unknown) => e instanceof CommonError && e.code === 'pki_invalid',
+  );
+  await assert.rejects(
+    signCsr(dir, 'garbage', { kind: 'client' }),
+    (e: unknown) => e instanceof CommonError && e.code === 'pki_invalid',
+  );
 
   const before = certificateInfo(await readFile(join(dir, 'host-1.pem'), 'utf8'));
   const renewed = await renewCertificate(dir, 'host-1', { days: 30 });
@@ -134,5 +189,8 @@ test('CSR signing, renewal, and refusals', async (t) => {
   assert.deepEqual(after.eku, ['clientAuth']);
   assert.notEqual(after.fingerprintSha256, before.fingerprintSha256);
   assert.equal((await stat(renewed.keyFile)).mode & 0o777, 0o600);
-  assert.throws(() => certificateInfo('not a cert'), (e: unknown) => e instanceof CommonError && e.code === 'pki_invalid');
+  assert.throws(
+    () => certificateInfo('not a cert'),
+    (e: unknown) => e instanceof CommonError && e.code === 'pki_invalid',
+  );
 });

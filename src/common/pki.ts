@@ -34,7 +34,8 @@ const DEFAULT_LEAF_DAYS = 825;
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const DNS_RE = /^(\*\.)?[A-Za-z0-9]([A-Za-z0-9-]{0,62})(\.[A-Za-z0-9]([A-Za-z0-9-]{0,62}))*$/;
 
-export type CertificateKind = { readonly kind: 'server'; readonly sans: readonly string[] } | { readonly kind: 'client' };
+export type CertificateKind =
+  { readonly kind: 'server'; readonly sans: readonly string[] } | { readonly kind: 'client' };
 
 export interface CertificateOptions {
   /** Subject CN; defaults to the file name. */
@@ -75,13 +76,17 @@ const EKU_NAMES: Readonly<Record<string, string>> = {
 
 function checkName(name: string): void {
   if (!NAME_RE.test(name) || name === 'ca') {
-    throw new CommonError('usage', `certificate name "${name}" must be 1-64 of A-Z a-z 0-9 . _ - (and not "ca")`);
+    throw new CommonError(
+      'usage',
+      `certificate name "${name}" must be 1-64 of A-Z a-z 0-9 . _ - (and not "ca")`,
+    );
   }
 }
 
 function checkDays(days: number | undefined, fallback: number): number {
   const d = days ?? fallback;
-  if (!Number.isInteger(d) || d < 1 || d > 36500) throw new CommonError('usage', `days must be an integer from 1 to 36500`);
+  if (!Number.isInteger(d) || d < 1 || d > 36500)
+    throw new CommonError('usage', `days must be an integer from 1 to 36500`);
   return d;
 }
 
@@ -159,7 +164,8 @@ async function readText(file: string): Promise<string> {
   try {
     return await readFile(file, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new CommonError('file_not_found', `no such file: ${file}`);
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT')
+      throw new CommonError('file_not_found', `no such file: ${file}`);
     throw err;
   }
 }
@@ -172,7 +178,8 @@ async function writeFileAtomic(file: string, data: string, mode: number, exclusi
     try {
       fh = await open(file, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, mode);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new CommonError('file_exists', `${file} already exists`);
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST')
+        throw new CommonError('file_exists', `${file} already exists`);
       throw err;
     }
     await fh.close();
@@ -212,7 +219,10 @@ async function leafExtensions(
 ): Promise<x509.Extension[]> {
   const exts: x509.Extension[] = [
     new x509.BasicConstraintsExtension(false, undefined, true),
-    new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
+    new x509.KeyUsagesExtension(
+      x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment,
+      true,
+    ),
     new x509.ExtendedKeyUsageExtension(
       [kind === 'server' ? x509.ExtendedKeyUsage.serverAuth : x509.ExtendedKeyUsage.clientAuth],
       false,
@@ -232,7 +242,8 @@ async function signLeaf(
   sans: x509.JsonGeneralName[],
   days: number,
 ): Promise<x509.X509Certificate> {
-  if (kind === 'server' && sans.length === 0) throw new CommonError('usage', 'a server certificate needs at least one SAN');
+  if (kind === 'server' && sans.length === 0)
+    throw new CommonError('usage', 'a server certificate needs at least one SAN');
   const now = Date.now();
   const notAfter = Math.min(now + days * DAY_MS, ca.cert.notAfter.getTime());
   return x509.X509CertificateGenerator.create({
@@ -249,7 +260,10 @@ async function signLeaf(
 }
 
 /** Creates `dir/ca.pem` and `dir/ca.key` (0600); refuses an existing CA with CommonError('file_exists'). */
-export async function initCa(dir: string, opts: { commonName?: string; days?: number } = {}): Promise<IssuedCertificate> {
+export async function initCa(
+  dir: string,
+  opts: { commonName?: string; days?: number } = {},
+): Promise<IssuedCertificate> {
   const days = checkDays(opts.days, DEFAULT_CA_DAYS);
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const certFile = join(dir, 'ca.pem');
@@ -313,7 +327,11 @@ export async function issueCertificate(
  * Re-issues `dir/name.pem` with a fresh key pair and validity, keeping its subject, SANs and kind
  * (from its EKU); replaces both files atomically.
  */
-export async function renewCertificate(dir: string, name: string, opts: { days?: number } = {}): Promise<IssuedCertificate> {
+export async function renewCertificate(
+  dir: string,
+  name: string,
+  opts: { days?: number } = {},
+): Promise<IssuedCertificate> {
   checkName(name);
   const days = checkDays(opts.days, DEFAULT_LEAF_DAYS);
   const old = parseCertificate(await readText(join(dir, `${name}.pem`)));
@@ -328,7 +346,10 @@ export async function renewCertificate(dir: string, name: string, opts: { days?:
 }
 
 /** Makes a key pair and a CSR with subject CN=commonName (center's enrolment path). */
-export async function createCsr(commonName: string, opts: { sans?: readonly string[] } = {}): Promise<{ csrPem: string; keyPem: string }> {
+export async function createCsr(
+  commonName: string,
+  opts: { sans?: readonly string[] } = {},
+): Promise<{ csrPem: string; keyPem: string }> {
   const keys = await generateKeys();
   const sans = parseSans(opts.sans ?? []);
   const csr = await x509.Pkcs10CertificateRequestGenerator.create({
@@ -356,7 +377,8 @@ export async function signCsr(
   } catch (err) {
     throw new CommonError('pki_invalid', 'not a PEM certificate request', { cause: err });
   }
-  if (!(await csr.verify())) throw new CommonError('pki_invalid', 'the certificate request signature does not verify');
+  if (!(await csr.verify()))
+    throw new CommonError('pki_invalid', 'the certificate request signature does not verify');
   if (csr.publicKey.algorithm.name !== 'RSASSA-PKCS1-v1_5' && csr.publicKey.algorithm.name !== 'RSA-PSS') {
     throw new CommonError('pki_invalid', 'the certificate request key is not RSA');
   }
@@ -364,7 +386,9 @@ export async function signCsr(
   if (opts.kind === 'server') {
     if (opts.sans) sans = parseSans(opts.sans);
     else {
-      const ext = csr.extensions.find((e): e is x509.SubjectAlternativeNameExtension => e instanceof x509.SubjectAlternativeNameExtension);
+      const ext = csr.extensions.find(
+        (e): e is x509.SubjectAlternativeNameExtension => e instanceof x509.SubjectAlternativeNameExtension,
+      );
       const requested = ext ? (ext.names.toJSON() as x509.JsonGeneralName[]) : [];
       sans = parseSans(requested.filter((n) => n.type === 'dns' || n.type === 'ip').map((n) => n.value));
     }
@@ -379,7 +403,9 @@ export function certificateInfo(pem: string): CertificateInfo {
   const cert = parseCertificate(pem);
   const sanExt = cert.getExtension(x509.SubjectAlternativeNameExtension);
   const sans = sanExt
-    ? (sanExt.names.toJSON() as x509.JsonGeneralName[]).map((n) => `${n.type === 'ip' ? 'IP' : n.type.toUpperCase()}:${n.value}`)
+    ? (sanExt.names.toJSON() as x509.JsonGeneralName[]).map(
+        (n) => `${n.type === 'ip' ? 'IP' : n.type.toUpperCase()}:${n.value}`,
+      )
     : [];
   const ekuExt = cert.getExtension(x509.ExtendedKeyUsageExtension);
   const eku = ekuExt ? Array.from(ekuExt.usages, (u) => EKU_NAMES[String(u)] ?? String(u)) : [];
@@ -398,7 +424,11 @@ export function certificateInfo(pem: string): CertificateInfo {
 }
 
 /** Checks that `certPem` was signed by the CA certificate `caPem` and is within its validity. */
-export async function verifyIssuedBy(certPem: string, caPem: string, at: Date = new Date()): Promise<boolean> {
+export async function verifyIssuedBy(
+  certPem: string,
+  caPem: string,
+  at: Date = new Date(),
+): Promise<boolean> {
   const cert = parseCertificate(certPem);
   const ca = parseCertificate(caPem);
   return cert.verify({ publicKey: ca.publicKey, date: at });

@@ -32,7 +32,11 @@ interface KeyEntry {
 }
 
 function entryOf(key: Buffer): KeyEntry {
-  const idBytes = createHash('sha256').update('cryptvisor root key id').update(key).digest().subarray(0, ID_BYTES);
+  const idBytes = createHash('sha256')
+    .update('cryptvisor root key id')
+    .update(key)
+    .digest()
+    .subarray(0, ID_BYTES);
   return { id: idBytes.toString('hex'), idBytes: Buffer.from(idBytes), key };
 }
 
@@ -55,7 +59,8 @@ async function writeKeyFile(file: string, key: Buffer): Promise<void> {
   try {
     fh = await open(file, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new StoreError('root_key_exists', `a root key already exists: ${file}`);
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST')
+      throw new StoreError('root_key_exists', `a root key already exists: ${file}`);
     throw err;
   }
   try {
@@ -75,14 +80,19 @@ async function readKeyFile(file: string): Promise<Buffer | undefined> {
     throw err;
   }
   if ((st.mode & 0o077) !== 0) {
-    throw new StoreError('root_key_permissions', `root key file ${file} is readable by group or others (chmod 600 it)`);
+    throw new StoreError(
+      'root_key_permissions',
+      `root key file ${file} is readable by group or others (chmod 600 it)`,
+    );
   }
-  if (!st.isFile() || st.size !== KEY_BYTES) throw new StoreError('root_key_invalid', `root key file ${file} is not a 32-byte key`);
+  if (!st.isFile() || st.size !== KEY_BYTES)
+    throw new StoreError('root_key_invalid', `root key file ${file} is not a 32-byte key`);
   const fh = await open(file, constants.O_RDONLY);
   try {
     const key = Buffer.alloc(KEY_BYTES);
     const { bytesRead } = await fh.read(key, 0, KEY_BYTES, 0);
-    if (bytesRead !== KEY_BYTES) throw new StoreError('root_key_invalid', `root key file ${file} is not a 32-byte key`);
+    if (bytesRead !== KEY_BYTES)
+      throw new StoreError('root_key_invalid', `root key file ${file} is not a 32-byte key`);
     return key;
   } finally {
     await fh.close();
@@ -129,7 +139,11 @@ export class RootKey {
   static async copy(fromDir: string, toDir: string): Promise<RootKey> {
     const src = await RootKey.load(fromDir);
     try {
-      if (src.#next) throw new StoreError('root_key_invalid', `a root key rotation is pending in ${fromDir}; finish it first`);
+      if (src.#next)
+        throw new StoreError(
+          'root_key_invalid',
+          `a root key rotation is pending in ${fromDir}; finish it first`,
+        );
       await writeKeyFile(join(toDir, ROOT_KEY_FILE), src.#current.key);
       await fsyncDir(toDir);
     } finally {
@@ -176,7 +190,8 @@ export class RootKey {
 
   /** The id of the key a blob names (no authentication: use to decide re-sealing only). */
   static blobKeyId(blob: Uint8Array): string {
-    if (blob.length < HEADER_BYTES + TAG_BYTES || blob[0] !== SEAL_VERSION) throw new StoreError('unseal_failed', 'cannot unseal object');
+    if (blob.length < HEADER_BYTES + TAG_BYTES || blob[0] !== SEAL_VERSION)
+      throw new StoreError('unseal_failed', 'cannot unseal object');
     return Buffer.from(blob.subarray(1, 1 + ID_BYTES)).toString('hex');
   }
 

@@ -34,7 +34,18 @@ test('pki init and pki issue: files, --json output, usage errors exit 2', async 
   assert.equal(init.code, 0, init.err);
   assert.equal(JSON.parse(init.out).certFile, join(dir, 'ca.pem'));
 
-  const srv = await cli(['pki', 'issue', '--dir', dir, '--name', 'kms', '--server', '--san', 'localhost,127.0.0.1', '--json']);
+  const srv = await cli([
+    'pki',
+    'issue',
+    '--dir',
+    dir,
+    '--name',
+    'kms',
+    '--server',
+    '--san',
+    'localhost,127.0.0.1',
+    '--json',
+  ]);
   assert.equal(srv.code, 0, srv.err);
   const r = JSON.parse(srv.out) as { certFile: string; keyFile: string; fingerprintSha256: string };
   assert.equal(r.keyFile, join(dir, 'kms.key'));
@@ -43,7 +54,10 @@ test('pki init and pki issue: files, --json output, usage errors exit 2', async 
 
   assert.equal((await cli(['pki', 'issue', '--dir', dir, '--name', 'a', '--client'])).code, 0);
   assert.equal((await cli(['pki', 'issue', '--dir', dir, '--name', 'b', '--server'])).code, 2);
-  assert.equal((await cli(['pki', 'issue', '--dir', dir, '--name', 'b', '--client', '--server', '--san', 'x'])).code, 2);
+  assert.equal(
+    (await cli(['pki', 'issue', '--dir', dir, '--name', 'b', '--client', '--server', '--san', 'x'])).code,
+    2,
+  );
   assert.equal((await cli(['pki', 'issue', '--dir', dir, '--name', 'b'])).code, 2);
   assert.equal((await cli(['pki', 'issue', '--name', 'b', '--client'])).code, 2);
   const again = await cli(['pki', 'init', '--dir', dir, '--json']);

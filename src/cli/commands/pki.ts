@@ -20,12 +20,20 @@ export const PKI_COMMANDS: readonly CommandSpec[] = [
     summary: 'create a CA: D/ca.pem and D/ca.key (0600)',
     options: [
       { name: 'dir', type: 'string', required: true, valueName: 'D', help: 'the PKI directory' },
-      { name: 'cn', type: 'string', valueName: 'NAME', help: 'CA subject common name (default "cryptvisor CA")' },
+      {
+        name: 'cn',
+        type: 'string',
+        valueName: 'NAME',
+        help: 'CA subject common name (default "cryptvisor CA")',
+      },
       { name: 'days', type: 'string', valueName: 'N', help: 'validity in days (default 3650)' },
     ],
     async run(ctx) {
       const cn = str(ctx.args, 'cn');
-      return initCa(str(ctx.args, 'dir') as string, { ...(cn ? { commonName: cn } : {}), ...optDays(str(ctx.args, 'days')) });
+      return initCa(str(ctx.args, 'dir') as string, {
+        ...(cn ? { commonName: cn } : {}),
+        ...optDays(str(ctx.args, 'days')),
+      });
     },
     human,
   },
@@ -33,8 +41,20 @@ export const PKI_COMMANDS: readonly CommandSpec[] = [
     path: ['pki', 'issue'],
     summary: 'issue D/N.pem and D/N.key (0600), signed by the CA in D',
     options: [
-      { name: 'dir', type: 'string', required: true, valueName: 'D', help: 'the PKI directory (holds ca.pem, ca.key)' },
-      { name: 'name', type: 'string', required: true, valueName: 'N', help: 'file name, and subject CN unless --cn' },
+      {
+        name: 'dir',
+        type: 'string',
+        required: true,
+        valueName: 'D',
+        help: 'the PKI directory (holds ca.pem, ca.key)',
+      },
+      {
+        name: 'name',
+        type: 'string',
+        required: true,
+        valueName: 'N',
+        help: 'file name, and subject CN unless --cn',
+      },
       { name: 'server', type: 'boolean', help: 'a server certificate (EKU serverAuth); needs --san' },
       { name: 'san', type: 'string', valueName: 'LIST', help: 'comma-separated DNS names and IP addresses' },
       { name: 'client', type: 'boolean', help: 'a client certificate (EKU clientAuth)' },

@@ -92,4 +92,18 @@ export interface OpenStoreOptions {
   readonly logger?: Logger;
   /** Group-commit window: how long the first writer of a batch waits for others (ms, default 0 = next tick). */
   readonly groupCommitMs?: number;
+  /** 'fsync' (default): SQLite synchronous=FULL, PostgreSQL synchronous_commit=on. 'process': NORMAL / off. */
+  readonly durability?: Durability;
 }
+
+/** What a backend offers beyond the contract, for root-key rotation (src/kms/store/rotate.ts). */
+export interface StoreBackend extends KmsStore {
+  /**
+   * Re-seals up to `limit` objects whose blob names another root key than the current sealing
+   * key, in one transaction; returns how many it re-sealed (0 when done).
+   */
+  resealBatch(limit: number): Promise<number>;
+}
+
+/** Durability of a commit: 'fsync' (default) survives power loss; 'process' survives a process crash only. */
+export type Durability = 'fsync' | 'process';
