@@ -11,11 +11,12 @@
  *   information) must not come back empty; lists a server may legitimately have none of
  *   (application namespaces, validations, registration methods, attestation types, extensions) may.
  */
-import { Tag, tagName } from '../../src/kmip/index.js';
+import { Tag } from '../../src/kmip/index.js';
 import type { TtlvItem } from '../../src/kmip/index.js';
 
 type ItemType = TtlvItem['type'];
 import type { CompareContext, Mismatch } from './compare.js';
+import { tagName } from './tag-names.js';
 
 const LIST_TYPES: ReadonlyMap<number, ItemType> = new Map<number, ItemType>([
   [Tag.Operation, 'Enumeration'],
