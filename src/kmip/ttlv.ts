@@ -174,15 +174,19 @@ function writeBigInt(buf: Buffer, off: number, len: number, v: bigint): void {
 
 function writeItem(buf: Buffer, off: number, item: TtlvItem): number {
   checkTag(item);
-  const len = valueLength(item);
   buf.writeUIntBE(item.tag, off, 3);
   buf[off + 3] = ITEM_TYPE_CODE[item.type];
+  if (item.type === 'Structure') {
+    // Children first, then the length: each structure is sized once, not once per ancestor.
+    let q = off + TTLV_HEADER_BYTES;
+    for (const c of item.value) q = writeItem(buf, q, c);
+    buf.writeUInt32BE(q - off - TTLV_HEADER_BYTES, off + 4);
+    return q;
+  }
+  const len = valueLength(item);
   buf.writeUInt32BE(len, off + 4);
-  let p = off + TTLV_HEADER_BYTES;
+  const p = off + TTLV_HEADER_BYTES;
   switch (item.type) {
-    case 'Structure':
-      for (const c of item.value) p = writeItem(buf, p, c);
-      return p;
     case 'Integer':
       buf.writeInt32BE(item.value, p);
       break;
