@@ -155,3 +155,22 @@ test('bad identities and chunk sizes are refused up front', async () => {
   await writeFile(join(dir, 'plain'), 'not sealed at all');
   await assert.rejects(readSealedFile(key, join(dir, 'plain'), id), (e: unknown) => e instanceof CryptoError && e.code === 'sealed_invalid');
 });
+
+test('random damage (seeded): every truncation, flip or insertion is refused with sealed_invalid', async () => {
+  const key = SecretBytes.random(32);
+  const full = await readFile(await seal(key, 'fuzz', seededBytes('fuzz', 2 * CHUNK + 333)));
+  const rnd = seededBytes('fuzz-positions', 4 * 300);
+  for (let i = 0; i < 300; i++) {
+    const r = rnd.readUInt32BE(4 * i);
+    const pos = r % full.length;
+    let bad: Buffer;
+    if (i % 3 === 0) bad = full.subarray(0, pos);
+    else if (i % 3 === 1) {
+      bad = Buffer.from(full);
+      bad[pos] = (bad[pos] ?? 0) ^ (1 << (r >>> 29));
+    } else bad = Buffer.concat([full.subarray(0, pos), Buffer.from([r & 0xff]), full.subarray(pos)]);
+    const p = join(dir, 'fuzz-case');
+    await writeFile(p, bad);
+    await assert.rejects(readSealedFile(key, p, id), (e: unknown) => e instanceof CryptoError && e.code === 'sealed_invalid', `case ${i}`);
+  }
+});

@@ -62,21 +62,25 @@ export function createNativeXtsEngine(addon: XtsAddon, opts: NativeEngineOptions
     const parts = Math.max(1, Math.min(parallel, Math.floor(data.length / splitBytes)));
     const perPart = Math.ceil(sectors / parts);
     const jobs: Promise<void>[] = [];
-    // The addon copies the key synchronously inside batch(), so the borrow ends with this loop.
-    key.use((k) => {
-      for (let s = 0; s < sectors; s += perPart) {
-        const n = Math.min(perPart, sectors - s);
-        const a = s * o.sectorSize;
-        const b = a + n * o.sectorSize;
-        const unit = o.firstUnit + BigInt(s * unitsPerSector);
-        jobs.push(addon.batch(encrypt, k, data.subarray(a, b), out.subarray(a, b), o.sectorSize, unit));
-      }
-    });
     try {
-      await Promise.all(jobs);
+      // The addon copies the key synchronously inside batch(), so the borrow ends with this loop.
+      key.use((k) => {
+        for (let s = 0; s < sectors; s += perPart) {
+          const n = Math.min(perPart, sectors - s);
+          const a = s * o.sectorSize;
+          const b = a + n * o.sectorSize;
+          const unit = o.firstUnit + BigInt(s * unitsPerSector);
+          jobs.push(addon.batch(encrypt, k, data.subarray(a, b), out.subarray(a, b), o.sectorSize, unit));
+        }
+      });
     } catch (err) {
+      // Parts already queued still finish (the addon holds their buffers); wait, then report.
+      await Promise.allSettled(jobs);
       throw engineFailed(err);
     }
+    const results = await Promise.allSettled(jobs);
+    const failed = results.find((r) => r.status === 'rejected');
+    if (failed !== undefined) throw engineFailed(failed.reason);
   }
 
   function unit(encrypt: boolean, key: XtsKey, tweak16: Uint8Array, data: Uint8Array): Uint8Array {
