@@ -4,7 +4,7 @@
 import tseslint from 'typescript-eslint';
 
 const services = ['kms', 'center', 'agent', 'cli'];
-const libraries = ['kmip', 'crypto', 'luks', 'nbd', 'common'];
+const libraries = ['kmip', 'crypto', 'luks', 'nbd', 'disk', 'common'];
 
 function forbid(dirs, message) {
   return {

@@ -29,7 +29,11 @@ if (!ci) {
 }
 
 // 2. Build.
-if (run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json']) !== 0) process.exit(1);
+// A filtered local run goes on past type errors elsewhere in the tree (tsc still emits); a full run does not.
+if (run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json']) !== 0) {
+  if (ci || filters.length === 0) process.exit(1);
+  console.warn('npm test: type errors (see above); running the filtered tests anyway');
+}
 
 // 3. Lint.
 if (process.env.SKIP_LINT !== '1' || ci) {
