@@ -74,6 +74,28 @@ test('a passphrase keyslot opens, a wrong passphrase does not, and removal wipes
   }
 });
 
+test('an argon2id keyslot opens with its passphrase only', async () => {
+  const { dir, cleanup } = await tempDir();
+  const created = await testHeader(key);
+  const fh = await imageFile(dir, 'a.img', imageBytes(created));
+  try {
+    const kdf = { type: 'argon2id', time: 1, memory: 1024, parallelism: 2 } as const;
+    const h = await addPassphraseKeyslot(fh, created.header, key, secret('argon escrow'), { kdf });
+    assert.deepEqual(
+      { ...h.json.keyslots['0']!.kdf, salt: undefined },
+      { type: 'argon2id', time: 1, memory: 1024, cpus: 2, salt: undefined },
+    );
+    const { volumeKey } = await openPassphraseKeyslot(h, fh, secret('argon escrow'));
+    assert.ok(volumeKey.equals(key));
+    volumeKey.dispose();
+    await assert.rejects(openPassphraseKeyslot(h, fh, secret('argon escrox')), isCode('passphrase_mismatch'));
+    await assert.rejects(addPassphraseKeyslot(fh, h, key, secret('x'), { kdf: { ...kdf, memory: 8 } }), isCode('key_invalid'));
+  } finally {
+    await fh.close();
+    await cleanup();
+  }
+});
+
 test('adding a keyslot needs the right, well-formed volume key', async () => {
   const { dir, cleanup } = await tempDir();
   const created = await testHeader(key);

@@ -5,8 +5,8 @@
  * - `cryptsetup luksAddKey --volume-key-file` accepts our DEK and rejects a wrong one; we open the
  *   keyslot it added, and a keyslot we removed no longer opens in cryptsetup;
  * - `cryptsetup open --test-passphrase` accepts our escrow keyslot and rejects a wrong passphrase;
- * - headers made by `cryptsetup luksFormat` are read by us, and we open their pbkdf2 keyslot
- *   (argon2 keyslots are reported not_supported); our updates keep cryptsetup's keyslots working;
+ * - headers made by `cryptsetup luksFormat` are read by us, and we open their pbkdf2 and argon2id
+ *   keyslots; cryptsetup opens our argon2id keyslot; our updates keep cryptsetup's keyslots working;
  * - `cryptsetup luksDump --dump-volume-key` yields the key we used;
  * - test/luks/luks2-decrypt.py decrypts a payload we encrypted, with a zero and a nonzero iv_tweak.
  */
@@ -210,21 +210,33 @@ test('headers made by cryptsetup luksFormat are read by us and their pbkdf2 keys
   });
 });
 
-test('an argon2id keyslot from cryptsetup is read but opening it is not_supported', async (t) => {
+test('argon2id keyslots: we open cryptsetup\'s, and cryptsetup opens ours', async (t) => {
   if (!needPeers(t, 'cryptsetup')) return;
   await withImage(async (dir, img) => {
     const pass = join(dir, 'pass');
     await writeFile(pass, 'argon passphrase', { mode: 0o600 });
+    const dek = fixedKey('argon2id');
+    const vk = await keyFile(dir, 'dek.key', dek);
     await sparseFile(img, 17 << 20);
-    const fmt = await cryptsetup('luksFormat', '--type', 'luks2', '--batch-mode', '--pbkdf', 'argon2id',
-      '--pbkdf-force-iterations', '4', '--pbkdf-memory', '32', '--pbkdf-parallel', '1', '--key-file', pass, img);
+    const fmt = await cryptsetup('luksFormat', '--type', 'luks2', '--batch-mode', '--pbkdf', 'argon2id', '--key-size', '512',
+      '--pbkdf-force-iterations', '4', '--pbkdf-memory', '1024', '--pbkdf-parallel', '2', '--volume-key-file', vk, '--key-file', pass, img);
     assert.equal(fmt.code, 0, fmt.stderr);
-    const header = await readLuks2Header(await readFile(img));
-    assert.equal(header.json.keyslots['0']?.kdf.type, 'argon2id');
-    await assert.rejects(
-      openPassphraseKeyslot(header, await readFile(img), secret('argon passphrase')),
-      (e: unknown) => e instanceof LuksError && e.code === 'not_supported',
-    );
+    await withHandle(img, async (fh) => {
+      const header = await readLuks2Header(fh);
+      assert.deepEqual({ ...header.json.keyslots['0']?.kdf, salt: '' }, { type: 'argon2id', time: 4, memory: 1024, cpus: 2, salt: '' });
+      const { volumeKey } = await openPassphraseKeyslot(header, fh, secret('argon passphrase'));
+      assert.ok(volumeKey.equals(dek));
+      volumeKey.dispose();
+
+      const kdf = { type: 'argon2id', time: 2, memory: 2048, parallelism: 4 } as const;
+      await addPassphraseKeyslot(fh, header, dek, secret('our argon passphrase'), { kdf, keyslot: '3' });
+    });
+    const ours = join(dir, 'ours');
+    await writeFile(ours, 'our argon passphrase', { mode: 0o600 });
+    const ok = await cryptsetup('open', '--test-passphrase', '--key-slot', '3', '--key-file', ours, img);
+    assert.equal(ok.code, 0, ok.stderr);
+    const dump = await cryptsetup('luksDump', img);
+    assert.match(dump.stdout, /3: luks2[\s\S]*PBKDF:\s+argon2id\s+Time cost:\s+2\s+Memory:\s+2048\s+Threads:\s+4/);
   });
 });
 
