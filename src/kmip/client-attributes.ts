@@ -1,102 +1,73 @@
 /**
- * Attributes as the client sends and reads them, in both encodings:
- * - KMIP 1.x: `Attribute { Attribute Name (text, e.g. "Cryptographic Algorithm"), Attribute Value }`,
- *   grouped in a Template-Attribute for Create and Register, listed bare in Locate and GetAttributes;
- * - KMIP 2.x: each attribute is an item with its own tag, grouped in `Attributes`; GetAttributes
- *   names them by Attribute Reference (an Enumeration holding the attribute's tag, as PyKMIP sends).
- *
- * Inside the client an attribute is one TTLV item tagged with the attribute's own tag (the 2.x form);
- * these functions convert it to and from the 1.x form. Custom (`x-`) attributes exist only in 1.x here.
+ * How the client places attributes in its requests and finds them in responses, in both encodings,
+ * on top of the attribute model of attributes.ts (`{ name: 1.x name, value tagged AttributeValue }`):
+ * - KMIP 1.x: Create and Register carry a Template-Attribute; Locate lists bare `Attribute`s;
+ *   GetAttributes names attributes by Attribute Name and answers with `Attribute`s;
+ * - KMIP 2.x: Create, Register and Locate carry one `Attributes`; GetAttributes names attributes
+ *   by Attribute Reference (the tag as an Enumeration, as PyKMIP sends it) and answers with `Attributes`.
  */
-import { CommonError } from '../common/errors.js';
-import { Tag, tagByName, tagName } from './tags.js';
-import { struct, text, enumItem, child, children, asText } from './ttlv.js';
+import { Tag } from './tags.js';
 import { NameType } from './enums.js';
+import { struct, text, enumItem, int, child, children } from './ttlv.js';
 import type { TtlvItem } from './ttlv-types.js';
-
-/** An attribute read from a response: its 1.x name, its index when sent, and its value. */
-export interface KmipAttribute {
-  /** The KMIP 1.x attribute name, e.g. `Cryptographic Algorithm`, or a custom `x-` name. */
-  readonly name: string;
-  readonly index?: number;
-  /** The value, tagged with the attribute's own tag (Attribute Value for custom attributes). */
-  readonly value: TtlvItem;
-}
+import {
+  attributeFrom1x,
+  attributeReference,
+  attributeTo1x,
+  attributesFrom2x,
+  attributesTo2x,
+  writeAttributes,
+  type KmipAttribute,
+} from './attributes.js';
 
 export interface ProtocolVersion {
   readonly major: number;
   readonly minor: number;
 }
 
-export const isKmip2 = (v: ProtocolVersion): boolean => v.major >= 2;
+const isKmip2 = (v: ProtocolVersion): boolean => v.major >= 2;
 
-/** `CryptographicUsageMask` → `Cryptographic Usage Mask` (the 1.x attribute name of a tag name). */
-export function attributeNameOfTag(tag: number): string {
-  return tagName(tag).replace(/([a-z0-9])([A-Z])/g, '$1 $2');
+/** The attributes of a Create or Register: a Template-Attribute (1.x) or Attributes (2.x). */
+export function attributeGroup(v: ProtocolVersion, attrs: readonly KmipAttribute[]): TtlvItem {
+  return writeAttributes(attrs, v.major);
 }
 
-/** `Cryptographic Usage Mask` → the tag, or undefined for custom and unknown names. */
-export function attributeTagOfName(name: string): number | undefined {
-  if (name.startsWith('x-') || name.startsWith('y-')) return undefined;
-  return tagByName(name.replace(/ /g, ''));
+/** The criteria of a Locate: bare Attribute items (1.x) or one Attributes structure (2.x). */
+export function locateAttributes(v: ProtocolVersion, attrs: readonly KmipAttribute[]): TtlvItem[] {
+  if (isKmip2(v)) return attrs.length > 0 ? [attributesTo2x(attrs)] : [];
+  return attrs.map(attributeTo1x);
 }
 
-function retag(item: TtlvItem, tag: number): TtlvItem {
-  return { ...item, tag } as TtlvItem;
-}
-
-/** One attribute in the 1.x form. */
-export function attribute1x(item: TtlvItem): TtlvItem {
-  return struct(Tag.Attribute, [text(Tag.AttributeName, attributeNameOfTag(item.tag)), retag(item, Tag.AttributeValue)]);
-}
-
-/**
- * The attributes of a Create or Register: a Template-Attribute (1.x) or Attributes (2.x).
- */
-export function attributeGroup(v: ProtocolVersion, items: readonly TtlvItem[]): TtlvItem {
-  return isKmip2(v) ? struct(Tag.Attributes, items) : struct(Tag.TemplateAttribute, items.map(attribute1x));
-}
-
-/** The attributes of a Locate: bare Attribute items (1.x) or one Attributes structure (2.x). */
-export function locateAttributes(v: ProtocolVersion, items: readonly TtlvItem[]): TtlvItem[] {
-  if (isKmip2(v)) return items.length > 0 ? [struct(Tag.Attributes, items)] : [];
-  return items.map(attribute1x);
-}
-
-/** The attribute selectors of a GetAttributes request (names in 1.x form). */
+/** The attribute selectors of a GetAttributes request (1.x names). */
 export function attributeSelectors(v: ProtocolVersion, names: readonly string[]): TtlvItem[] {
-  if (!isKmip2(v)) return names.map((n) => text(Tag.AttributeName, n));
-  return names.map((n) => {
-    const tag = attributeTagOfName(n);
-    if (tag === undefined) throw new CommonError('not_supported', `attribute ${JSON.stringify(n)} cannot be named at KMIP 2.x by this client`);
-    return enumItem(Tag.AttributeReference, tag);
-  });
+  return isKmip2(v) ? names.map(attributeReference) : names.map((n) => text(Tag.AttributeName, n));
 }
 
-/** The attributes of a response payload, from either encoding. */
-export function readAttributes(payload: TtlvItem): KmipAttribute[] {
-  const out: KmipAttribute[] = [];
-  for (const a of children(payload, Tag.Attribute)) {
-    const nameItem = child(a, Tag.AttributeName);
-    const value = child(a, Tag.AttributeValue);
-    if (nameItem === undefined || value === undefined) continue;
-    const name = asText(nameItem);
-    const idx = child(a, Tag.AttributeIndex);
-    const tag = attributeTagOfName(name);
-    out.push({
-      name,
-      ...(idx !== undefined && idx.type === 'Integer' ? { index: idx.value } : {}),
-      value: tag === undefined ? value : retag(value, tag),
-    });
-  }
+/** The attributes of a GetAttributes response payload, from either encoding. */
+export function responseAttributes(payload: TtlvItem): KmipAttribute[] {
+  const out = children(payload, Tag.Attribute).map(attributeFrom1x);
   const group = child(payload, Tag.Attributes);
-  if (group !== undefined && group.type === 'Structure') {
-    for (const item of group.value) out.push({ name: attributeNameOfTag(item.tag), value: item });
-  }
+  if (group !== undefined) out.push(...attributesFrom2x(group));
   return out;
 }
 
-/** The Name attribute value: `Name { Name Value, Name Type = Uninterpreted Text String }`. */
-export function nameAttribute(name: string): TtlvItem {
-  return struct(Tag.Name, [text(Tag.NameValue, name), enumItem(Tag.NameType, NameType.UninterpretedTextString)]);
+/** An attribute whose value is an Enumeration (e.g. Cryptographic Algorithm, State, Object Type). */
+export function enumAttribute(name: string, value: number): KmipAttribute {
+  return { name, value: enumItem(Tag.AttributeValue, value) };
+}
+
+/** An attribute whose value is an Integer (e.g. Cryptographic Length, Cryptographic Usage Mask). */
+export function intAttribute(name: string, value: number): KmipAttribute {
+  return { name, value: int(Tag.AttributeValue, value) };
+}
+
+/** The Name attribute: `Name { Name Value, Name Type = Uninterpreted Text String }`. */
+export function nameAttribute(name: string): KmipAttribute {
+  return {
+    name: 'Name',
+    value: struct(Tag.AttributeValue, [
+      text(Tag.NameValue, name),
+      enumItem(Tag.NameType, NameType.UninterpretedTextString),
+    ]),
+  };
 }

@@ -40,7 +40,10 @@ test('TtlvFramer splits two messages that arrive in one chunk and keeps the rest
 test('TtlvFramer refuses a length above the limit from the header alone', () => {
   const f = new TtlvFramer(64);
   f.push(message(100, 0).subarray(0, 8));
-  assert.throws(() => f.next(), (e: unknown) => e instanceof KmipClientError && e.code === 'response_invalid');
+  assert.throws(
+    () => f.next(),
+    (e: unknown) => e instanceof KmipClientError && e.code === 'response_invalid',
+  );
 });
 
 test('TtlvFramer refuses bytes that are not a Response Message structure', () => {
@@ -48,10 +51,16 @@ test('TtlvFramer refuses bytes that are not a Response Message structure', () =>
   const m = message(8, 0);
   m.writeUIntBE(0x420078, 0, 3); // a Request Message
   f.push(m);
-  assert.throws(() => f.next(), (e: unknown) => e instanceof KmipClientError && e.code === 'response_invalid');
+  assert.throws(
+    () => f.next(),
+    (e: unknown) => e instanceof KmipClientError && e.code === 'response_invalid',
+  );
   const g = new TtlvFramer(1024);
   g.push(Buffer.from('HTTP/1.1 400 Bad Request\r\n\r\n'));
-  assert.throws(() => g.next(), (e: unknown) => e instanceof KmipClientError && e.code === 'response_invalid');
+  assert.throws(
+    () => g.next(),
+    (e: unknown) => e instanceof KmipClientError && e.code === 'response_invalid',
+  );
 });
 
 test('TtlvFramer.clear zeroes what it buffered', () => {

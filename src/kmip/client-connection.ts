@@ -78,11 +78,17 @@ export class TtlvFramer {
     const tag = all.readUIntBE(0, 3);
     const type = all[3];
     if (tag !== TAG_RESPONSE_MESSAGE || type !== TYPE_STRUCTURE) {
-      throw new KmipClientError('response_invalid', 'the server sent something other than a KMIP Response Message');
+      throw new KmipClientError(
+        'response_invalid',
+        'the server sent something other than a KMIP Response Message',
+      );
     }
     const total = HEADER_BYTES + all.readUInt32BE(4);
     if (total > this.#maxBytes) {
-      throw new KmipClientError('response_invalid', `the server's response claims ${total} bytes, above the limit of ${this.#maxBytes}`);
+      throw new KmipClientError(
+        'response_invalid',
+        `the server's response claims ${total} bytes, above the limit of ${this.#maxBytes}`,
+      );
     }
     if (all.length < total) return undefined;
     const msg = all.subarray(0, total);
@@ -116,11 +122,17 @@ interface Pending {
 
 function transportError(err: Error & { code?: string }, where: string): KmipClientError {
   const code = err.code ?? '';
-  if (code.startsWith('ERR_SSL') || code.startsWith('ERR_TLS') || /certificate|handshake|alert|CERT_|SELF_SIGNED/i.test(`${code} ${err.message}`)) {
+  if (
+    code.startsWith('ERR_SSL') ||
+    code.startsWith('ERR_TLS') ||
+    /certificate|handshake|alert|CERT_|SELF_SIGNED/i.test(`${code} ${err.message}`)
+  ) {
     return new KmipClientError('tls_failed', `TLS with ${where} failed: ${err.message}`, { cause: err });
   }
   if (code === 'ECONNRESET' || code === 'EPIPE') {
-    return new KmipClientError('connection_closed', `${where} closed the connection (${code})`, { cause: err });
+    return new KmipClientError('connection_closed', `${where} closed the connection (${code})`, {
+      cause: err,
+    });
   }
   return new KmipClientError('unavailable', `cannot reach ${where}: ${code || err.message}`, { cause: err });
 }
@@ -146,7 +158,9 @@ export class KmipConnection {
     this.#framer = new TtlvFramer(maxMessageBytes);
     socket.on('data', (chunk: Buffer) => this.#onData(chunk));
     socket.on('error', (err) => this.#fail(transportError(err, endpointName(endpoint))));
-    socket.on('close', () => this.#fail(new KmipClientError('connection_closed', `${endpointName(endpoint)} closed the connection`)));
+    socket.on('close', () =>
+      this.#fail(new KmipClientError('connection_closed', `${endpointName(endpoint)} closed the connection`)),
+    );
     socket.on('end', () => socket.end());
     // An idle pooled connection does not keep the process alive; a request in flight does.
     socket.unref();
@@ -171,7 +185,12 @@ export class KmipConnection {
       socket.setNoDelay(true);
       const timer = setTimeout(() => {
         socket.destroy();
-        reject(new KmipClientError('timeout', `${where} did not complete the TLS handshake within ${opts.timeoutMs} ms`));
+        reject(
+          new KmipClientError(
+            'timeout',
+            `${where} did not complete the TLS handshake within ${opts.timeoutMs} ms`,
+          ),
+        );
       }, opts.timeoutMs);
       const onError = (err: Error) => {
         clearTimeout(timer);
@@ -211,11 +230,23 @@ export class KmipConnection {
    * returned buffer (and zeroes it when it held key material).
    */
   request(message: Uint8Array, timeoutMs: number): Promise<Buffer> {
-    if (this.#pending) return Promise.reject(new KmipClientError('argument_invalid', 'a KMIP connection carries one request at a time'));
-    if (!this.alive) return Promise.reject(this.#closeError ?? new KmipClientError('connection_closed', `${endpointName(this.endpoint)} connection is closed`));
+    if (this.#pending)
+      return Promise.reject(
+        new KmipClientError('argument_invalid', 'a KMIP connection carries one request at a time'),
+      );
+    if (!this.alive)
+      return Promise.reject(
+        this.#closeError ??
+          new KmipClientError('connection_closed', `${endpointName(this.endpoint)} connection is closed`),
+      );
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
-        this.#fail(new KmipClientError('timeout', `${endpointName(this.endpoint)} did not answer within ${timeoutMs} ms`));
+        this.#fail(
+          new KmipClientError(
+            'timeout',
+            `${endpointName(this.endpoint)} did not answer within ${timeoutMs} ms`,
+          ),
+        );
       }, timeoutMs);
       this.#pending = { resolve, reject, timer };
       this.#socket.ref();
@@ -241,7 +272,9 @@ export class KmipConnection {
     if (p === undefined || this.#framer.buffered > 0) {
       // Bytes nobody asked for: the stream is out of step, so it cannot be trusted any more.
       msg.fill(0);
-      this.#fail(new KmipClientError('response_invalid', `${endpointName(this.endpoint)} sent an unrequested message`));
+      this.#fail(
+        new KmipClientError('response_invalid', `${endpointName(this.endpoint)} sent an unrequested message`),
+      );
       return;
     }
     // Hand over a private copy and wipe the framer's buffer.

@@ -26,17 +26,37 @@ interface CodeInfo {
 }
 
 export const KMIP_CLIENT_ERROR_CODES: Readonly<Record<KmipClientErrorCode, CodeInfo>> = Object.freeze({
-  unavailable: { kind: 'unavailable', description: 'no server of the cluster could be reached (every one was tried)' },
-  timeout: { kind: 'unavailable', description: 'a server did not connect or answer within timeoutMs (its socket is destroyed)' },
-  tls_failed: { kind: 'unavailable', description: 'the TLS handshake failed (certificate, CA or cipher mismatch)' },
-  connection_closed: { kind: 'unavailable', description: 'the server closed the connection before answering' },
-  response_invalid: { kind: 'failed', description: 'the server answered with a message the client cannot parse or match' },
+  unavailable: {
+    kind: 'unavailable',
+    description: 'no server of the cluster could be reached (every one was tried)',
+  },
+  timeout: {
+    kind: 'unavailable',
+    description: 'a server did not connect or answer within timeoutMs (its socket is destroyed)',
+  },
+  tls_failed: {
+    kind: 'unavailable',
+    description: 'the TLS handshake failed (certificate, CA or cipher mismatch)',
+  },
+  connection_closed: {
+    kind: 'unavailable',
+    description: 'the server closed the connection before answering',
+  },
+  response_invalid: {
+    kind: 'failed',
+    description: 'the server answered with a message the client cannot parse or match',
+  },
   argument_invalid: { kind: 'usage', description: 'the caller passed an invalid option or argument' },
   client_closed: { kind: 'failed', description: 'the client was closed' },
 });
 
 /** Codes after which the client tries the next server of the cluster. */
-export const FAILOVER_CODES: ReadonlySet<KmipClientErrorCode> = new Set(['unavailable', 'timeout', 'tls_failed', 'connection_closed']);
+export const FAILOVER_CODES: ReadonlySet<KmipClientErrorCode> = new Set([
+  'unavailable',
+  'timeout',
+  'tls_failed',
+  'connection_closed',
+]);
 
 export class KmipClientError extends CryptvisorError {
   declare readonly code: KmipClientErrorCode;
@@ -49,7 +69,10 @@ export class KmipClientError extends CryptvisorError {
 /** The first code of the KMIP error table for each Result Reason number. */
 const CODE_BY_REASON: ReadonlyMap<number, KmipErrorCode> = (() => {
   const m = new Map<number, KmipErrorCode>();
-  for (const [code, info] of Object.entries(KMIP_ERROR_CODES) as [KmipErrorCode, { reason: keyof typeof ResultReason }][]) {
+  for (const [code, info] of Object.entries(KMIP_ERROR_CODES) as [
+    KmipErrorCode,
+    { reason: keyof typeof ResultReason },
+  ][]) {
     const n = ResultReason[info.reason];
     if (!m.has(n)) m.set(n, code);
   }
@@ -68,9 +91,18 @@ export class KmipOperationError extends KmipError {
   readonly reasonSent: number | undefined;
   readonly resultMessage: string | undefined;
 
-  constructor(info: { operation: string; resultStatus: string; resultReason?: number; resultMessage?: string }) {
-    const code = (info.resultReason !== undefined && CODE_BY_REASON.get(info.resultReason)) || 'general_failure';
-    const reasonName = info.resultReason === undefined ? 'no reason given' : (reasonNameOf(info.resultReason) ?? `reason 0x${info.resultReason.toString(16)}`);
+  constructor(info: {
+    operation: string;
+    resultStatus: string;
+    resultReason?: number;
+    resultMessage?: string;
+  }) {
+    const code =
+      (info.resultReason !== undefined && CODE_BY_REASON.get(info.resultReason)) || 'general_failure';
+    const reasonName =
+      info.resultReason === undefined
+        ? 'no reason given'
+        : (reasonNameOf(info.resultReason) ?? `reason 0x${info.resultReason.toString(16)}`);
     const text = info.resultMessage ? `: ${info.resultMessage.slice(0, 300)}` : '';
     super(code, `KMIP ${info.operation} failed (${info.resultStatus}, ${reasonName})${text}`);
     this.operation = info.operation;

@@ -41,8 +41,10 @@ export class KmipPool {
   #closed = false;
 
   constructor(opts: PoolOptions) {
-    if (opts.servers.length === 0) throw new KmipClientError('argument_invalid', 'a KMIP client needs at least one server');
-    if (!Number.isInteger(opts.poolSize) || opts.poolSize < 1) throw new KmipClientError('argument_invalid', 'poolSize must be a positive integer');
+    if (opts.servers.length === 0)
+      throw new KmipClientError('argument_invalid', 'a KMIP client needs at least one server');
+    if (!Number.isInteger(opts.poolSize) || opts.poolSize < 1)
+      throw new KmipClientError('argument_invalid', 'poolSize must be a positive integer');
     if (!(opts.timeoutMs > 0)) throw new KmipClientError('argument_invalid', 'timeoutMs must be positive');
     this.#opts = opts;
     this.#slots = opts.servers.map((e) => new ServerSlot(e));
@@ -82,7 +84,9 @@ export class KmipPool {
       }
     }
     if (n === 1 && last) throw last;
-    throw new KmipClientError('unavailable', `no KMIP server answered (${failures.join('; ')})`, { cause: last });
+    throw new KmipClientError('unavailable', `no KMIP server answered (${failures.join('; ')})`, {
+      cause: last,
+    });
   }
 
   /** Closes every connection; pending waiters fail with client_closed. */
@@ -90,7 +94,8 @@ export class KmipPool {
     this.#closed = true;
     for (const slot of this.#slots) {
       for (const c of slot.idle.splice(0)) c.close();
-      for (const w of slot.waiters.splice(0)) w(null, new KmipClientError('client_closed', 'the KMIP client is closed'));
+      for (const w of slot.waiters.splice(0))
+        w(null, new KmipClientError('client_closed', 'the KMIP client is closed'));
     }
   }
 
@@ -102,7 +107,8 @@ export class KmipPool {
         return await conn.request(message, this.#opts.timeoutMs);
       } catch (err) {
         // A pooled connection the server closed while it sat idle: retry once on a fresh one.
-        if (reused && attempt === 0 && err instanceof KmipClientError && err.code === 'connection_closed') continue;
+        if (reused && attempt === 0 && err instanceof KmipClientError && err.code === 'connection_closed')
+          continue;
         throw err;
       } finally {
         this.#release(slot, conn);

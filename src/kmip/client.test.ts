@@ -4,7 +4,8 @@ import { Tag } from './tags.js';
 import { Operation, ResultReason, ResultStatus } from './enums.js';
 import { struct, text, int, enumItem, dateTime, encodeTtlv } from './ttlv.js';
 import type { TtlvItem } from './ttlv-types.js';
-import { KmipClient, parseSingleResponse } from './client.js';
+import { KmipClient } from './client.js';
+import { parseSingleResponse } from './client-messages.js';
 import { KmipClientError, KmipOperationError } from './client-errors.js';
 import { isKmipError } from './errors.js';
 
@@ -36,7 +37,12 @@ test('a Success response gives its payload', () => {
 });
 
 test('a Success without payload gives an empty payload', () => {
-  const raw = response([struct(Tag.BatchItem, [enumItem(Tag.Operation, Operation.Activate), enumItem(Tag.ResultStatus, ResultStatus.Success)])]);
+  const raw = response([
+    struct(Tag.BatchItem, [
+      enumItem(Tag.Operation, Operation.Activate),
+      enumItem(Tag.ResultStatus, ResultStatus.Success),
+    ]),
+  ]);
   assert.deepEqual(parseSingleResponse(raw, Operation.Activate, LIMIT).value, []);
 });
 
@@ -67,7 +73,9 @@ test('a failed result is a KmipOperationError with the code of its Result Reason
 
 test('a failure without a reason, or with an unknown one, is general_failure', () => {
   for (const extra of [[], [enumItem(Tag.ResultReason, 0x7777)]]) {
-    const raw = response([struct(Tag.BatchItem, [enumItem(Tag.ResultStatus, ResultStatus.OperationFailed), ...extra])]);
+    const raw = response([
+      struct(Tag.BatchItem, [enumItem(Tag.ResultStatus, ResultStatus.OperationFailed), ...extra]),
+    ]);
     assert.throws(
       () => parseSingleResponse(raw, Operation.Get, LIMIT),
       (e: unknown) => e instanceof KmipOperationError && e.code === 'general_failure',
@@ -79,9 +87,23 @@ test('malformed or mismatched responses are response_invalid', () => {
   const cases: [string, Buffer][] = [
     ['truncated', response([struct(Tag.BatchItem, [enumItem(Tag.ResultStatus, 0)])]).subarray(0, 40)],
     ['not a response', encodeTtlv(struct(Tag.RequestMessage, []))],
-    ['no header', encodeTtlv(struct(Tag.ResponseMessage, [struct(Tag.BatchItem, [enumItem(Tag.ResultStatus, 0)])]))],
-    ['two batch items', response([struct(Tag.BatchItem, [enumItem(Tag.ResultStatus, 0)]), struct(Tag.BatchItem, [enumItem(Tag.ResultStatus, 0)])])],
-    ['other operation', response([struct(Tag.BatchItem, [enumItem(Tag.Operation, Operation.Get), enumItem(Tag.ResultStatus, 0)])])],
+    [
+      'no header',
+      encodeTtlv(struct(Tag.ResponseMessage, [struct(Tag.BatchItem, [enumItem(Tag.ResultStatus, 0)])])),
+    ],
+    [
+      'two batch items',
+      response([
+        struct(Tag.BatchItem, [enumItem(Tag.ResultStatus, 0)]),
+        struct(Tag.BatchItem, [enumItem(Tag.ResultStatus, 0)]),
+      ]),
+    ],
+    [
+      'other operation',
+      response([
+        struct(Tag.BatchItem, [enumItem(Tag.Operation, Operation.Get), enumItem(Tag.ResultStatus, 0)]),
+      ]),
+    ],
     ['no status', response([struct(Tag.BatchItem, [enumItem(Tag.Operation, Operation.Create)])])],
     ['status of the wrong type', response([struct(Tag.BatchItem, [text(Tag.ResultStatus, 'ok')])])],
   ];
@@ -95,8 +117,16 @@ test('malformed or mismatched responses are response_invalid', () => {
 });
 
 test('a response above the size limit is response_invalid', () => {
-  const raw = response([struct(Tag.BatchItem, [enumItem(Tag.ResultStatus, 0), struct(Tag.ResponsePayload, [text(Tag.UniqueIdentifier, 'x'.repeat(200))])])]);
-  assert.throws(() => parseSingleResponse(raw, Operation.Create, 128), (e: unknown) => e instanceof KmipClientError && e.code === 'response_invalid');
+  const raw = response([
+    struct(Tag.BatchItem, [
+      enumItem(Tag.ResultStatus, 0),
+      struct(Tag.ResponsePayload, [text(Tag.UniqueIdentifier, 'x'.repeat(200))]),
+    ]),
+  ]);
+  assert.throws(
+    () => parseSingleResponse(raw, Operation.Create, 128),
+    (e: unknown) => e instanceof KmipClientError && e.code === 'response_invalid',
+  );
 });
 
 test('the client refuses bad options before connecting', () => {
@@ -117,7 +147,10 @@ test('operations refuse bad arguments without a round trip', async () => {
   try {
     await assert.rejects(c.activate(''), invalid);
     await assert.rejects(c.create({ algorithm: 'AES', length: 0, usageMask: 12 }), invalid);
-    await assert.rejects(c.create({ algorithm: 'AES', length: 256, usageMask: ['Encrypt', 'Nope' as never] }), invalid);
+    await assert.rejects(
+      c.create({ algorithm: 'AES', length: 256, usageMask: ['Encrypt', 'Nope' as never] }),
+      invalid,
+    );
     await assert.rejects(c.revoke('1', 'NoSuchReason' as never), invalid);
     await assert.rejects(c.locate({ state: 'Sleeping' as never }), invalid);
   } finally {

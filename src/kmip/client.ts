@@ -10,7 +10,6 @@
  */
 import type { Logger } from 'pino';
 import { SecretBytes } from '../crypto/secret-bytes.js';
-import { CommonError } from '../common/errors.js';
 import { Tag } from './tags.js';
 import {
   CryptographicAlgorithm,
@@ -18,13 +17,10 @@ import {
   ObjectType,
   Operation,
   QueryFunction,
-  ResultStatus,
   RevocationReasonCode,
   SecretDataType,
   State,
   KeyFormatType,
-  enumDef,
-  enumValueName,
 } from './enums.js';
 import {
   struct,
@@ -33,31 +29,40 @@ import {
   text,
   bytes,
   dateTime,
-  encodeTtlv,
-  decodeTtlv,
   child,
   children,
-  getEnum,
-  getInt,
-  getStruct,
   getText,
-  reqEnum,
-  reqStruct,
   reqText,
   asText,
+  asEnum,
+  reqInt,
 } from './ttlv.js';
 import type { StructureItem, TtlvItem } from './ttlv-types.js';
 import { KmipError } from './errors.js';
-import { KmipClientError, KmipOperationError } from './client-errors.js';
+import { KmipClientError } from './client-errors.js';
 import { KmipPool } from './client-pool.js';
 import { endpointName, type KmipEndpoint } from './client-connection.js';
 import {
+  OBJECT_TYPE_DEF,
+  OPERATION_DEF,
+  encodeSingleRequest,
+  nameOf,
+  parseSingleResponse,
+  readManagedObject,
+  readPayload,
+  versionItem,
+  zeroByteStrings,
+  type KmipManagedObject,
+} from './client-messages.js';
+import type { KmipAttribute } from './attributes.js';
+import {
   attributeGroup,
   attributeSelectors,
+  enumAttribute,
+  intAttribute,
   locateAttributes,
   nameAttribute,
-  readAttributes,
-  type KmipAttribute,
+  responseAttributes,
   type ProtocolVersion,
 } from './client-attributes.js';
 
@@ -67,6 +72,7 @@ export type ObjectTypeName = keyof typeof ObjectType;
 export type StateName = keyof typeof State;
 export type RevocationReasonName = keyof typeof RevocationReasonCode;
 export type QueryFunctionName = keyof typeof QueryFunction;
+export type { KmipManagedObject };
 
 export interface KmipClientOptions {
   /** The servers of one KMIP cluster, tried in order (failover on connection failure or timeout). */
@@ -104,16 +110,6 @@ export interface LocateOptions {
   readonly offsetItems?: number;
 }
 
-/** A managed object fetched with Get. The caller disposes `material` when done. */
-export interface KmipManagedObject {
-  readonly uniqueIdentifier: string;
-  readonly objectType: string;
-  readonly keyFormatType: string | undefined;
-  readonly algorithm: string | undefined;
-  readonly length: number | undefined;
-  readonly material: SecretBytes;
-}
-
 export interface QueryResult {
   readonly operations: string[];
   readonly objectTypes: string[];
@@ -135,25 +131,17 @@ export const CLIENT_PROTOCOL_VERSIONS: readonly ProtocolVersion[] = Object.freez
 
 export const DEFAULT_PROTOCOL_VERSION: ProtocolVersion = Object.freeze({ major: 1, minor: 2 });
 
-const OPERATION_DEF = enumDef('Operation')!;
-const RESULT_STATUS_DEF = enumDef('ResultStatus')!;
-const OBJECT_TYPE_DEF = enumDef('ObjectType')!;
-const ALGORITHM_DEF = enumDef('CryptographicAlgorithm')!;
-const KEY_FORMAT_DEF = enumDef('KeyFormatType')!;
-
-function nameOf(def: ReturnType<typeof enumDef> & object, value: number): string {
-  return enumValueName(def, value) ?? `0x${value.toString(16).padStart(8, '0')}`;
-}
-
 function usageMaskValue(mask: number | readonly UsageName[]): number {
   if (typeof mask === 'number') {
-    if (!Number.isInteger(mask) || mask < 0 || mask > 0xffffffff) throw new KmipClientError('argument_invalid', 'usageMask must be a 32-bit mask');
+    if (!Number.isInteger(mask) || mask < 0 || mask > 0xffffffff)
+      throw new KmipClientError('argument_invalid', 'usageMask must be a 32-bit mask');
     return mask;
   }
   let v = 0;
   for (const n of mask) {
     const bit = CryptographicUsageMask[n] as number | undefined;
-    if (bit === undefined) throw new KmipClientError('argument_invalid', `unknown usage ${JSON.stringify(n)}`);
+    if (bit === undefined)
+      throw new KmipClientError('argument_invalid', `unknown usage ${JSON.stringify(n)}`);
     v |= bit;
   }
   return v >>> 0;
@@ -161,12 +149,14 @@ function usageMaskValue(mask: number | readonly UsageName[]): number {
 
 function enumValue<T extends Record<string, number>>(table: T, name: string, what: string): number {
   const v = (table as Record<string, number>)[name];
-  if (v === undefined) throw new KmipClientError('argument_invalid', `unknown ${what} ${JSON.stringify(name)}`);
+  if (v === undefined)
+    throw new KmipClientError('argument_invalid', `unknown ${what} ${JSON.stringify(name)}`);
   return v;
 }
 
 function requireId(id: string): string {
-  if (typeof id !== 'string' || id.length === 0) throw new KmipClientError('argument_invalid', 'a unique identifier is a non-empty string');
+  if (typeof id !== 'string' || id.length === 0)
+    throw new KmipClientError('argument_invalid', 'a unique identifier is a non-empty string');
   return id;
 }
 
@@ -182,11 +172,20 @@ export class KmipClient {
     this.#logger = opts.logger;
     this.#pool = new KmipPool({
       servers: opts.servers,
-      credentials: { ca: opts.ca, cert: opts.cert, key: opts.key, ...(opts.servername ? { servername: opts.servername } : {}) },
+      credentials: {
+        ca: opts.ca,
+        cert: opts.cert,
+        key: opts.key,
+        ...(opts.servername ? { servername: opts.servername } : {}),
+      },
       timeoutMs: opts.timeoutMs ?? 10_000,
       poolSize: opts.poolSize ?? 4,
       maxMessageBytes: this.#maxMessageBytes,
-      onFailover: (from, err) => this.#logger?.warn({ server: endpointName(from), code: err.code }, 'KMIP server failed; trying the next one'),
+      onFailover: (from, err) =>
+        this.#logger?.warn(
+          { server: endpointName(from), code: err.code },
+          'KMIP server failed; trying the next one',
+        ),
     });
     const pv = opts.protocolVersion ?? DEFAULT_PROTOCOL_VERSION;
     if (pv === 'negotiate') {
@@ -194,7 +193,10 @@ export class KmipClient {
       this.#negotiation = undefined;
     } else {
       if (!CLIENT_PROTOCOL_VERSIONS.some((c) => c.major === pv.major && c.minor === pv.minor)) {
-        throw new KmipClientError('argument_invalid', `KMIP ${String(pv.major)}.${String(pv.minor)} is not a version this client speaks`);
+        throw new KmipClientError(
+          'argument_invalid',
+          `KMIP ${String(pv.major)}.${String(pv.minor)} is not a version this client speaks`,
+        );
       }
       this.#version = { major: pv.major, minor: pv.minor };
       this.#negotiation = Promise.resolve(this.#version);
@@ -220,44 +222,60 @@ export class KmipClient {
     this.#pool.close();
   }
 
-  // --- Operations ---------------------------------------------------------------------------------------------
-
   /**
    * DiscoverVersions: the versions the server supports among `versions` (default: every version
    * the client speaks), best first. Sent at KMIP 1.1, the first
    * version that has the operation.
    */
-  async discoverVersions(versions: readonly ProtocolVersion[] = CLIENT_PROTOCOL_VERSIONS): Promise<ProtocolVersion[]> {
-    const payload = await this.#call(Operation.DiscoverVersions, versions.map(versionItem), { major: 1, minor: 1 });
-    return children(payload, Tag.ProtocolVersion).map((pv) => ({
-      major: getInt(pv, Tag.ProtocolVersionMajor) ?? 0,
-      minor: getInt(pv, Tag.ProtocolVersionMinor) ?? 0,
-    }));
+  async discoverVersions(
+    versions: readonly ProtocolVersion[] = CLIENT_PROTOCOL_VERSIONS,
+  ): Promise<ProtocolVersion[]> {
+    const payload = await this.#call(Operation.DiscoverVersions, versions.map(versionItem), {
+      major: 1,
+      minor: 1,
+    });
+    return readPayload('DiscoverVersions', () =>
+      children(payload, Tag.ProtocolVersion).map((pv) => ({
+        major: reqInt(pv, Tag.ProtocolVersionMajor),
+        minor: reqInt(pv, Tag.ProtocolVersionMinor),
+      })),
+    );
   }
 
   /** Query: what the server supports (operations and object types) and who it is. */
-  async query(functions: readonly QueryFunctionName[] = ['QueryOperations', 'QueryObjects', 'QueryServerInformation']): Promise<QueryResult> {
-    const items = functions.map((f) => enumItem(Tag.QueryFunction, enumValue(QueryFunction, f, 'query function')));
+  async query(
+    functions: readonly QueryFunctionName[] = ['QueryOperations', 'QueryObjects', 'QueryServerInformation'],
+  ): Promise<QueryResult> {
+    const items = functions.map((f) =>
+      enumItem(Tag.QueryFunction, enumValue(QueryFunction, f, 'query function')),
+    );
     const payload = await this.#call(Operation.Query, items);
-    return {
-      operations: children(payload, Tag.Operation).map((o) => nameOf(OPERATION_DEF, o.value as number)),
-      objectTypes: children(payload, Tag.ObjectType).map((o) => nameOf(OBJECT_TYPE_DEF, o.value as number)),
+    return readPayload('Query', () => ({
+      operations: children(payload, Tag.Operation).map((o) => nameOf(OPERATION_DEF, asEnum(o))),
+      objectTypes: children(payload, Tag.ObjectType).map((o) => nameOf(OBJECT_TYPE_DEF, asEnum(o))),
       vendorIdentification: getText(payload, Tag.VendorIdentification),
       serverInformation: child(payload, Tag.ServerInformation),
-    };
+    }));
   }
 
   /** Create a symmetric key; returns its Unique Identifier. */
   async create(opts: CreateKeyOptions): Promise<string> {
-    if (!Number.isInteger(opts.length) || opts.length <= 0) throw new KmipClientError('argument_invalid', 'length must be a positive number of bits');
-    const attrs: TtlvItem[] = [
-      enumItem(Tag.CryptographicAlgorithm, enumValue(CryptographicAlgorithm, opts.algorithm, 'algorithm')),
-      int(Tag.CryptographicLength, opts.length),
-      int(Tag.CryptographicUsageMask, usageMaskValue(opts.usageMask)),
+    if (!Number.isInteger(opts.length) || opts.length <= 0)
+      throw new KmipClientError('argument_invalid', 'length must be a positive number of bits');
+    const attrs: KmipAttribute[] = [
+      enumAttribute(
+        'Cryptographic Algorithm',
+        enumValue(CryptographicAlgorithm, opts.algorithm, 'algorithm'),
+      ),
+      intAttribute('Cryptographic Length', opts.length),
+      intAttribute('Cryptographic Usage Mask', usageMaskValue(opts.usageMask)),
     ];
     if (opts.name !== undefined) attrs.push(nameAttribute(opts.name));
     const v = await this.#negotiated();
-    const payload = await this.#call(Operation.Create, [enumItem(Tag.ObjectType, ObjectType.SymmetricKey), attributeGroup(v, attrs)]);
+    const payload = await this.#call(Operation.Create, [
+      enumItem(Tag.ObjectType, ObjectType.SymmetricKey),
+      attributeGroup(v, attrs),
+    ]);
     return reqText(payload, Tag.UniqueIdentifier);
   }
 
@@ -267,7 +285,7 @@ export class KmipClient {
    */
   async registerSecretData(secret: Uint8Array | SecretBytes, name?: string): Promise<string> {
     const v = await this.#negotiated();
-    const attrs: TtlvItem[] = [int(Tag.CryptographicUsageMask, CryptographicUsageMask.Export)];
+    const attrs: KmipAttribute[] = [intAttribute('Cryptographic Usage Mask', CryptographicUsageMask.Export)];
     if (name !== undefined) attrs.push(nameAttribute(name));
     const raw = secret instanceof SecretBytes ? secret.bytes() : secret;
     try {
@@ -278,9 +296,14 @@ export class KmipClient {
           struct(Tag.KeyValue, [bytes(Tag.KeyMaterial, raw)]),
         ]),
       ]);
-      const payload = await this.#call(Operation.Register, [enumItem(Tag.ObjectType, ObjectType.SecretData), attributeGroup(v, attrs), object], undefined, {
-        sensitiveRequest: true,
-      });
+      const payload = await this.#call(
+        Operation.Register,
+        [enumItem(Tag.ObjectType, ObjectType.SecretData), attributeGroup(v, attrs), object],
+        undefined,
+        {
+          sensitiveRequest: true,
+        },
+      );
       return reqText(payload, Tag.UniqueIdentifier);
     } finally {
       if (secret instanceof SecretBytes) raw.fill(0);
@@ -294,42 +317,27 @@ export class KmipClient {
 
   /** Get a symmetric key or secret data; its bytes come in a SecretBytes the caller disposes. */
   async get(id: string): Promise<KmipManagedObject> {
-    const payload = await this.#call(Operation.Get, [text(Tag.UniqueIdentifier, requireId(id))], undefined, { sensitiveResponse: true });
+    const payload = await this.#call(Operation.Get, [text(Tag.UniqueIdentifier, requireId(id))], undefined, {
+      sensitiveResponse: true,
+    });
     try {
-      const objectType = reqEnum(payload, Tag.ObjectType);
-      const objectTag = objectType === ObjectType.SymmetricKey ? Tag.SymmetricKey : objectType === ObjectType.SecretData ? Tag.SecretData : undefined;
-      if (objectTag === undefined) {
-        throw new CommonError('not_supported', `the client reads symmetric keys and secret data, not ${nameOf(OBJECT_TYPE_DEF, objectType)}`);
-      }
-      const keyBlock = reqStruct(reqStruct(payload, objectTag), Tag.KeyBlock);
-      if (child(keyBlock, Tag.KeyWrappingData) !== undefined) throw new CommonError('not_supported', 'the key came back wrapped; the client asks for plain keys');
-      const keyValue = reqStruct(keyBlock, Tag.KeyValue);
-      const material = child(keyValue, Tag.KeyMaterial);
-      // Raw and Opaque formats carry the bytes; Transparent Symmetric Key carries them in Key.
-      const bytesItem = material?.type === 'Structure' ? child(material, Tag.Key) : material;
-      if (bytesItem === undefined || bytesItem.type !== 'ByteString') {
-        throw new KmipClientError('response_invalid', 'the Get response has no key material the client can read');
-      }
-      const format = getEnum(keyBlock, Tag.KeyFormatType);
-      const algorithm = getEnum(keyBlock, Tag.CryptographicAlgorithm);
-      return {
-        uniqueIdentifier: reqText(payload, Tag.UniqueIdentifier),
-        objectType: nameOf(OBJECT_TYPE_DEF, objectType),
-        keyFormatType: format === undefined ? undefined : nameOf(KEY_FORMAT_DEF, format),
-        algorithm: algorithm === undefined ? undefined : nameOf(ALGORITHM_DEF, algorithm),
-        length: getInt(keyBlock, Tag.CryptographicLength),
-        material: SecretBytes.from(bytesItem.value, { zeroSource: true }),
-      };
+      return readPayload('Get', () => readManagedObject(payload));
     } finally {
       zeroByteStrings(payload);
     }
   }
 
-  /** GetAttributes: every attribute, or those named (1.x names, e.g. 'State', 'Cryptographic Length'). */
+  /**
+   * GetAttributes: every attribute, or those named (1.x names, e.g. 'State', 'Cryptographic
+   * Length', 'x-Vendor'). Values are tagged Attribute Value, whatever the wire version.
+   */
   async getAttributes(id: string, names: readonly string[] = []): Promise<KmipAttribute[]> {
     const v = await this.#negotiated();
-    const payload = await this.#call(Operation.GetAttributes, [text(Tag.UniqueIdentifier, requireId(id)), ...attributeSelectors(v, names)]);
-    return readAttributes(payload);
+    const payload = await this.#call(Operation.GetAttributes, [
+      text(Tag.UniqueIdentifier, requireId(id)),
+      ...attributeSelectors(v, names),
+    ]);
+    return readPayload('GetAttributes', () => responseAttributes(payload));
   }
 
   /** Locate: the identifiers of objects that match every given criterion. */
@@ -338,12 +346,13 @@ export class KmipClient {
     const head: TtlvItem[] = [];
     if (opts.maxItems !== undefined) head.push(int(Tag.MaximumItems, opts.maxItems));
     if (opts.offsetItems !== undefined) head.push(int(Tag.OffsetItems, opts.offsetItems));
-    const attrs: TtlvItem[] = [];
-    if (opts.objectType !== undefined) attrs.push(enumItem(Tag.ObjectType, enumValue(ObjectType, opts.objectType, 'object type')));
-    if (opts.state !== undefined) attrs.push(enumItem(Tag.State, enumValue(State, opts.state, 'state')));
+    const attrs: KmipAttribute[] = [];
+    if (opts.objectType !== undefined)
+      attrs.push(enumAttribute('Object Type', enumValue(ObjectType, opts.objectType, 'object type')));
+    if (opts.state !== undefined) attrs.push(enumAttribute('State', enumValue(State, opts.state, 'state')));
     if (opts.name !== undefined) attrs.push(nameAttribute(opts.name));
     const payload = await this.#call(Operation.Locate, [...head, ...locateAttributes(v, attrs)]);
-    return children(payload, Tag.UniqueIdentifier).map(asText);
+    return readPayload('Locate', () => children(payload, Tag.UniqueIdentifier).map(asText));
   }
 
   /**
@@ -354,7 +363,10 @@ export class KmipClient {
     const code = enumValue(RevocationReasonCode, reason, 'revocation reason');
     const reasonItems: TtlvItem[] = [enumItem(Tag.RevocationReasonCode, code)];
     if (message !== undefined) reasonItems.push(text(Tag.RevocationMessage, message));
-    const items: TtlvItem[] = [text(Tag.UniqueIdentifier, requireId(id)), struct(Tag.RevocationReason, reasonItems)];
+    const items: TtlvItem[] = [
+      text(Tag.UniqueIdentifier, requireId(id)),
+      struct(Tag.RevocationReason, reasonItems),
+    ];
     if (code === RevocationReasonCode.KeyCompromise || code === RevocationReasonCode.CACompromise) {
       items.push(dateTime(Tag.CompromiseOccurrenceDate, BigInt(Math.floor(Date.now() / 1000))));
     }
@@ -366,13 +378,17 @@ export class KmipClient {
     await this.#call(Operation.Destroy, [text(Tag.UniqueIdentifier, requireId(id))]);
   }
 
-  // --- Messages -----------------------------------------------------------------------------------------------
-
   async #negotiated(): Promise<ProtocolVersion> {
     if (this.#negotiation === undefined) {
       const p = this.discoverVersions().then((versions) => {
-        const best = versions.find((s) => CLIENT_PROTOCOL_VERSIONS.some((c) => c.major === s.major && c.minor === s.minor));
-        if (best === undefined) throw new KmipError('unsupported_protocol_version', 'the server supports none of the KMIP versions this client speaks');
+        const best = versions.find((s) =>
+          CLIENT_PROTOCOL_VERSIONS.some((c) => c.major === s.major && c.minor === s.minor),
+        );
+        if (best === undefined)
+          throw new KmipError(
+            'unsupported_protocol_version',
+            'the server supports none of the KMIP versions this client speaks',
+          );
         this.#version = best;
         return best;
       });
@@ -395,12 +411,7 @@ export class KmipClient {
     opts: { sensitiveRequest?: boolean; sensitiveResponse?: boolean } = {},
   ): Promise<StructureItem> {
     const v = version ?? (await this.#negotiated());
-    const request = encodeTtlv(
-      struct(Tag.RequestMessage, [
-        struct(Tag.RequestHeader, [versionItem(v), int(Tag.BatchCount, 1)]),
-        struct(Tag.BatchItem, [enumItem(Tag.Operation, operation), struct(Tag.RequestPayload, payloadItems)]),
-      ]),
-    );
+    const request = encodeSingleRequest(v, operation, payloadItems);
     let raw: Buffer;
     try {
       raw = await this.#pool.request(request);
@@ -413,55 +424,4 @@ export class KmipClient {
       if (opts.sensitiveResponse) raw.fill(0);
     }
   }
-}
-
-function versionItem(v: ProtocolVersion): TtlvItem {
-  return struct(Tag.ProtocolVersion, [int(Tag.ProtocolVersionMajor, v.major), int(Tag.ProtocolVersionMinor, v.minor)]);
-}
-
-/** Decodes a response to a one-item batch: the payload on Success, KmipOperationError otherwise. */
-export function parseSingleResponse(raw: Uint8Array, operation: number, maxMessageBytes: number): StructureItem {
-  const opName = nameOf(OPERATION_DEF, operation);
-  let item: TtlvItem;
-  let batch: TtlvItem[];
-  try {
-    item = decodeTtlv(raw, { maxMessageBytes });
-    if (item.tag !== Tag.ResponseMessage) throw new KmipError('invalid_message', 'not a Response Message');
-    reqStruct(item, Tag.ResponseHeader);
-    batch = children(item, Tag.BatchItem);
-  } catch (err) {
-    if (err instanceof KmipError) throw new KmipClientError('response_invalid', `the ${opName} response is malformed: ${err.message}`, { cause: err });
-    throw err;
-  }
-  if (batch.length !== 1) throw new KmipClientError('response_invalid', `the ${opName} response has ${batch.length} batch items, expected 1`);
-  const bi = batch[0]!;
-  try {
-    const op = getEnum(bi, Tag.Operation);
-    if (op !== undefined && op !== operation) {
-      throw new KmipClientError('response_invalid', `the response answers ${nameOf(OPERATION_DEF, op)}, not ${opName}`);
-    }
-    const status = reqEnum(bi, Tag.ResultStatus);
-    if (status !== ResultStatus.Success) {
-      const reason = getEnum(bi, Tag.ResultReason);
-      const message = getText(bi, Tag.ResultMessage);
-      throw new KmipOperationError({
-        operation: opName,
-        resultStatus: nameOf(RESULT_STATUS_DEF, status),
-        ...(reason !== undefined ? { resultReason: reason } : {}),
-        ...(message !== undefined ? { resultMessage: message } : {}),
-      });
-    }
-    return getStruct(bi, Tag.ResponsePayload) ?? struct(Tag.ResponsePayload, []);
-  } catch (err) {
-    if (err instanceof KmipError && !(err instanceof KmipOperationError)) {
-      throw new KmipClientError('response_invalid', `the ${opName} response is malformed: ${err.message}`, { cause: err });
-    }
-    throw err;
-  }
-}
-
-/** Zeroes every byte string in a decoded item (they are private copies made by the decoder). */
-function zeroByteStrings(item: TtlvItem): void {
-  if (item.type === 'ByteString') item.value.fill(0);
-  else if (item.type === 'Structure') for (const c of item.value) zeroByteStrings(c);
 }

@@ -84,7 +84,11 @@ export interface LifecycleExpectations {
  * name and by type and state, Get (32 bytes, same as PyKMIP's client sees), Destroy refused while
  * Active, Revoke → Deactivated, Destroy, Get fails, Locate finds nothing.
  */
-export async function checkLifecycle(c: KmipClient, name: string, expect: LifecycleExpectations): Promise<void> {
+export async function checkLifecycle(
+  c: KmipClient,
+  name: string,
+  expect: LifecycleExpectations,
+): Promise<void> {
   const id = await c.create({ algorithm: 'AES', length: 256, usageMask: ['Encrypt', 'Decrypt'], name });
   assert.match(id, /^\S+$/);
   if (expect.negotiated) assert.deepEqual(c.protocolVersion, expect.negotiated);
@@ -95,9 +99,9 @@ export async function checkLifecycle(c: KmipClient, name: string, expect: Lifecy
 
   const all = await c.getAttributes(id);
   const byName = new Map(all.map((a) => [a.name, a.value]));
-  assert.deepEqual(byName.get('Cryptographic Length'), { tag: 0x42002a, type: 'Integer', value: 256 });
-  assert.deepEqual(byName.get('Cryptographic Usage Mask'), { tag: 0x42002c, type: 'Integer', value: 12 });
-  assert.deepEqual(byName.get('Cryptographic Algorithm'), { tag: 0x420028, type: 'Enumeration', value: 3 });
+  assert.deepEqual(byName.get('Cryptographic Length'), { tag: 0x42000b, type: 'Integer', value: 256 });
+  assert.deepEqual(byName.get('Cryptographic Usage Mask'), { tag: 0x42000b, type: 'Integer', value: 12 });
+  assert.deepEqual(byName.get('Cryptographic Algorithm'), { tag: 0x42000b, type: 'Enumeration', value: 3 });
 
   assert.deepEqual(await c.locate({ name }), [id]);
   assert.ok((await c.locate({ objectType: 'SymmetricKey', state: 'Active' })).includes(id));
@@ -112,7 +116,10 @@ export async function checkLifecycle(c: KmipClient, name: string, expect: Lifecy
     assert.equal(String(key.material), '[redacted]');
     if (expect.pykmipClient) {
       const ours = key.material.use((b) => createHash('sha256').update(b).digest('hex'));
-      assert.ok(ours === pykmipClientDigest(expect.pykmipClient, id), "our client and PyKMIP's client get the same key bytes");
+      assert.ok(
+        ours === pykmipClientDigest(expect.pykmipClient, id),
+        "our client and PyKMIP's client get the same key bytes",
+      );
     }
   } finally {
     key.material.dispose();
@@ -139,7 +146,10 @@ export async function checkSecretData(c: KmipClient, name: string): Promise<void
   const obj = await c.get(id);
   try {
     assert.equal(obj.objectType, 'SecretData');
-    assert.ok(obj.material.use((b) => b.equals(secret)), 'the secret comes back unchanged');
+    assert.ok(
+      obj.material.use((b) => b.equals(secret)),
+      'the secret comes back unchanged',
+    );
   } finally {
     obj.material.dispose();
   }

@@ -60,7 +60,11 @@ function clientFor(s: PykmipServer, extra: Partial<KmipClientOptions> = {}): Kmi
   });
 }
 
-const VERSIONS: readonly (ProtocolVersion | 'negotiate')[] = [{ major: 1, minor: 2 }, { major: 2, minor: 0 }, 'negotiate'];
+const VERSIONS: readonly (ProtocolVersion | 'negotiate')[] = [
+  { major: 1, minor: 2 },
+  { major: 2, minor: 0 },
+  'negotiate',
+];
 
 for (const version of VERSIONS) {
   const label = version === 'negotiate' ? 'negotiated version' : `KMIP ${version.major}.${version.minor}`;
@@ -73,7 +77,13 @@ for (const version of VERSIONS) {
       await checkLifecycle(c, `cv-kek-${label.replace(/\W+/g, '-')}`, {
         destroyActiveCode: 'permission_denied', // PyKMIP: "Object is active and cannot be destroyed."
         ...(version === 'negotiate' ? { negotiated: { major: 2, minor: 0 } } : {}),
-        pykmipClient: { host: s.host, port: s.port, ca: s.pki.paths.ca, cert: s.pki.paths.clientCert, key: s.pki.paths.clientKey },
+        pykmipClient: {
+          host: s.host,
+          port: s.port,
+          ca: s.pki.paths.ca,
+          cert: s.pki.paths.clientCert,
+          key: s.pki.paths.clientKey,
+        },
       });
     } finally {
       c.close();
@@ -101,7 +111,8 @@ test('pykmip-server: DiscoverVersions and Query', async (t) => {
     assert.deepEqual(versions[0], { major: 2, minor: 0 });
     assert.ok(versions.some((v) => v.major === 1 && v.minor === 2));
     const q = await c.query();
-    for (const op of ['Create', 'Get', 'Activate', 'Revoke', 'Destroy', 'Locate', 'GetAttributes']) assert.ok(q.operations.includes(op), op);
+    for (const op of ['Create', 'Get', 'Activate', 'Revoke', 'Destroy', 'Locate', 'GetAttributes'])
+      assert.ok(q.operations.includes(op), op);
     assert.match(q.vendorIdentification ?? '', /PyKMIP/);
   } finally {
     c.close();
@@ -113,7 +124,10 @@ test('pykmip-server: an unknown object is a KmipError with the Result Reason, no
   const s = await server();
   const down = await freePort();
   const c = new KmipClient({
-    servers: [{ host: s.host, port: s.port }, { host: '127.0.0.1', port: down }],
+    servers: [
+      { host: s.host, port: s.port },
+      { host: '127.0.0.1', port: down },
+    ],
     ca: s.pki.ca,
     cert: s.pki.clientCert,
     key: s.pki.clientKey,
@@ -137,7 +151,10 @@ test('failover: the first server is down, requests succeed on the second', async
   const s = await server();
   const down = await freePort();
   const c = new KmipClient({
-    servers: [{ host: '127.0.0.1', port: down }, { host: s.host, port: s.port }],
+    servers: [
+      { host: '127.0.0.1', port: down },
+      { host: s.host, port: s.port },
+    ],
     ca: s.pki.ca,
     cert: s.pki.clientCert,
     key: s.pki.clientKey,
@@ -159,7 +176,10 @@ test('failover: the first server accepts but never answers (timeout), the second
   const s = await server();
   const silent = await startSilentTlsServer(s.pki);
   const c = new KmipClient({
-    servers: [{ host: '127.0.0.1', port: silent.port }, { host: s.host, port: s.port }],
+    servers: [
+      { host: '127.0.0.1', port: silent.port },
+      { host: s.host, port: s.port },
+    ],
     ca: s.pki.ca,
     cert: s.pki.clientCert,
     key: s.pki.clientKey,
@@ -183,10 +203,19 @@ test('timeout: a server that completes TLS but never answers', async (t) => {
   if (!needPeers(t, 'openssl')) return;
   const pki = await localPki();
   const silent = await startSilentTlsServer(pki);
-  const c = new KmipClient({ servers: [{ host: '127.0.0.1', port: silent.port }], ca: pki.ca, cert: pki.clientCert, key: pki.clientKey, timeoutMs: 300 });
+  const c = new KmipClient({
+    servers: [{ host: '127.0.0.1', port: silent.port }],
+    ca: pki.ca,
+    cert: pki.clientCert,
+    key: pki.clientKey,
+    timeoutMs: 300,
+  });
   try {
     const t0 = Date.now();
-    await assert.rejects(c.activate('1'), (e: unknown) => e instanceof KmipClientError && e.code === 'timeout' && e.kind === 'unavailable');
+    await assert.rejects(
+      c.activate('1'),
+      (e: unknown) => e instanceof KmipClientError && e.code === 'timeout' && e.kind === 'unavailable',
+    );
     const took = Date.now() - t0;
     assert.ok(took >= 250 && took < 3000, `took ${took} ms`);
     assert.deepEqual(c.openConnections(), [0]);
@@ -200,9 +229,18 @@ test('timeout: a TCP server that never completes the TLS handshake', async (t) =
   if (!needPeers(t, 'openssl')) return;
   const pki = await localPki();
   const mute = await startMuteTcpServer();
-  const c = new KmipClient({ servers: [{ host: '127.0.0.1', port: mute.port }], ca: pki.ca, cert: pki.clientCert, key: pki.clientKey, timeoutMs: 300 });
+  const c = new KmipClient({
+    servers: [{ host: '127.0.0.1', port: mute.port }],
+    ca: pki.ca,
+    cert: pki.clientCert,
+    key: pki.clientKey,
+    timeoutMs: 300,
+  });
   try {
-    await assert.rejects(c.activate('1'), (e: unknown) => e instanceof KmipClientError && e.code === 'timeout');
+    await assert.rejects(
+      c.activate('1'),
+      (e: unknown) => e instanceof KmipClientError && e.code === 'timeout',
+    );
   } finally {
     c.close();
     await mute.stop();
@@ -214,7 +252,10 @@ test('every server down: unavailable, naming each server', async (t) => {
   const pki = await localPki();
   const [p1, p2] = [await freePort(), await freePort()];
   const c = new KmipClient({
-    servers: [{ host: '127.0.0.1', port: p1 }, { host: '127.0.0.1', port: p2 }],
+    servers: [
+      { host: '127.0.0.1', port: p1 },
+      { host: '127.0.0.1', port: p2 },
+    ],
     ca: pki.ca,
     cert: pki.clientCert,
     key: pki.clientKey,
@@ -238,16 +279,34 @@ test('pykmip-server: a client certificate from another CA is refused (tls_failed
   const dir = mkdtempSync(join(tmpdir(), 'cv-kmip-otherca-'));
   try {
     const other = await makeTestPki(dir);
-    const c = new KmipClient({ servers: [{ host: s.host, port: s.port }], ca: s.pki.ca, cert: other.clientCert, key: other.clientKey, timeoutMs: 3000 });
+    const c = new KmipClient({
+      servers: [{ host: s.host, port: s.port }],
+      ca: s.pki.ca,
+      cert: other.clientCert,
+      key: other.clientKey,
+      timeoutMs: 3000,
+    });
     try {
-      await assert.rejects(c.activate('1'), (e: unknown) => e instanceof KmipClientError && ['tls_failed', 'connection_closed'].includes(e.code));
+      await assert.rejects(
+        c.activate('1'),
+        (e: unknown) => e instanceof KmipClientError && ['tls_failed', 'connection_closed'].includes(e.code),
+      );
     } finally {
       c.close();
     }
     // And a server certificate the client does not trust.
-    const c2 = new KmipClient({ servers: [{ host: s.host, port: s.port }], ca: other.ca, cert: s.pki.clientCert, key: s.pki.clientKey, timeoutMs: 3000 });
+    const c2 = new KmipClient({
+      servers: [{ host: s.host, port: s.port }],
+      ca: other.ca,
+      cert: s.pki.clientCert,
+      key: s.pki.clientKey,
+      timeoutMs: 3000,
+    });
     try {
-      await assert.rejects(c2.activate('1'), (e: unknown) => e instanceof KmipClientError && e.code === 'tls_failed');
+      await assert.rejects(
+        c2.activate('1'),
+        (e: unknown) => e instanceof KmipClientError && e.code === 'tls_failed',
+      );
     } finally {
       c2.close();
     }
@@ -265,7 +324,7 @@ test('pykmip-server: concurrent requests share a bounded pool', async (t) => {
     await c.activate(id);
     const results = await Promise.all(Array.from({ length: 12 }, () => c.getAttributes(id, ['State'])));
     assert.equal(results.length, 12);
-    for (const r of results) assert.deepEqual(r[0]?.value, { tag: 0x42008d, type: 'Enumeration', value: 2 });
+    for (const r of results) assert.deepEqual(r[0]?.value, { tag: 0x42000b, type: 'Enumeration', value: 2 });
     const open = c.openConnections()[0]!;
     assert.ok(open >= 1 && open <= 3, `open connections: ${open}`);
   } finally {
@@ -286,7 +345,10 @@ test('pykmip-server: idle pooled connections do not keep a process alive', async
     console.log(q.operations.length);
   `;
   const args = JSON.stringify([s.host, s.port, s.pki.ca, s.pki.clientCert, s.pki.clientKey]);
-  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script, args], { encoding: 'utf8', timeout: 15_000 });
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script, args], {
+    encoding: 'utf8',
+    timeout: 15_000,
+  });
   assert.equal(r.signal, null, 'the process exited by itself (not killed at the timeout)');
   assert.equal(r.status, 0, r.stderr);
   assert.ok(Number(r.stdout.trim()) > 5);

@@ -39,11 +39,35 @@ async function openssl(dir: string, args: string[]): Promise<void> {
 }
 
 async function issue(dir: string, name: string, ext: string): Promise<void> {
-  await openssl(dir, ['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${name}`]);
+  await openssl(dir, [
+    'req',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    `${name}.key`,
+    '-out',
+    `${name}.csr`,
+    '-subj',
+    `/CN=${name}`,
+  ]);
   await writeFile(join(dir, `${name}.ext`), ext);
   await openssl(dir, [
-    'x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial',
-    '-out', `${name}.pem`, '-days', '2', '-extfile', `${name}.ext`,
+    'x509',
+    '-req',
+    '-in',
+    `${name}.csr`,
+    '-CA',
+    'ca.pem',
+    '-CAkey',
+    'ca.key',
+    '-CAcreateserial',
+    '-out',
+    `${name}.pem`,
+    '-days',
+    '2',
+    '-extfile',
+    `${name}.ext`,
   ]);
 }
 
@@ -51,9 +75,23 @@ async function issue(dir: string, name: string, ext: string): Promise<void> {
 export async function makeTestPki(dir: string): Promise<TestPki> {
   await mkdir(dir, { recursive: true });
   await openssl(dir, [
-    'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2',
-    '-subj', '/CN=cryptvisor test CA',
-    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign',
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    'ca.key',
+    '-out',
+    'ca.pem',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=cryptvisor test CA',
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign',
   ]);
   await issue(dir, 'server', 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n');
   await issue(dir, 'client', 'extendedKeyUsage=clientAuth\n');
@@ -65,9 +103,19 @@ export async function makeTestPki(dir: string): Promise<TestPki> {
     clientKey: join(dir, 'client.key'),
   };
   const [ca, serverCert, serverKey, clientCert, clientKey] = await Promise.all(
-    [paths.ca, paths.serverCert, paths.serverKey, paths.clientCert, paths.clientKey].map((p) => readFile(p, 'utf8')),
+    [paths.ca, paths.serverCert, paths.serverKey, paths.clientCert, paths.clientKey].map((p) =>
+      readFile(p, 'utf8'),
+    ),
   );
-  return { dir, ca: ca!, serverCert: serverCert!, serverKey: serverKey!, clientCert: clientCert!, clientKey: clientKey!, paths };
+  return {
+    dir,
+    ca: ca!,
+    serverCert: serverCert!,
+    serverKey: serverKey!,
+    clientCert: clientCert!,
+    clientKey: clientKey!,
+    paths,
+  };
 }
 
 /** A TCP port that was free a moment ago (the OS picks it; a race with other processes is possible). */
@@ -191,7 +239,9 @@ export async function startPykmipServer(opts: StartOptions = {}): Promise<Pykmip
 }
 
 /** A TLS server that completes the handshake (mutual TLS) and reads requests, but never answers. */
-export async function startSilentTlsServer(pki: TestPki): Promise<{ port: number; accepted: () => number; stop: () => Promise<void> }> {
+export async function startSilentTlsServer(
+  pki: TestPki,
+): Promise<{ port: number; accepted: () => number; stop: () => Promise<void> }> {
   let accepted = 0;
   const sockets = new Set<net.Socket>();
   const srv = tls.createServer(
