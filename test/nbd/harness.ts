@@ -5,12 +5,13 @@
  * child processes, asynchronously: the server lives in this process's event loop.
  */
 import { execFile } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
-import { EncryptedDevice, FileDevice, NbdServer, NodeXtsCipher, type BlockDevice, type NbdTlsConfig } from '../../src/nbd/index.js';
+import { SecretBytes, createXtsKey } from '../../src/crypto/index.js';
+import { EncryptedDevice, EngineXtsCipher, FileDevice, NbdServer, type BlockDevice, type NbdTlsConfig } from '../../src/nbd/index.js';
 
 export type DeviceKind = 'file' | 'encrypted';
 export const KINDS: readonly DeviceKind[] = ['file', 'encrypted'];
@@ -56,10 +57,10 @@ export async function serve(t: TestContext, kind: DeviceKind, opts: ServeOptions
   writeFileSync(image, '');
   truncateSync(image, base + size);
   const file = await FileDevice.open(image, { offset: base, size, readOnly: opts.readOnly });
-  const device: BlockDevice = kind === 'encrypted' ? new EncryptedDevice(file, new NodeXtsCipher(randomBytes(64))) : file;
+  const device: BlockDevice = kind === 'encrypted' ? new EncryptedDevice(file, new EngineXtsCipher(randomXtsKey())) : file;
   // A fresh encrypted payload reads as the decryption of zeros (noise); start from real zeros.
   if (kind === 'encrypted' && !opts.readOnly) await device.writeZeroes(0, size);
-  const pki = opts.tls ? await makePki(dir) : undefined;
+  const pki = opts.tls ? await sharedPki() : undefined;
   const server = new NbdServer({
     exports: [
       { name: '', device, readOnly: opts.readOnly },
@@ -75,6 +76,16 @@ export async function serve(t: TestContext, kind: DeviceKind, opts: ServeOptions
     await device.close();
   });
   return { dir, image, socket, uri: `nbd+unix:///?socket=${socket}`, size, server, device, port, clientPki: pki?.clientDir, roguePki: pki?.rogueDir };
+}
+
+/** A random 64-byte XTS key for the production cipher (the engine of src/crypto). */
+function randomXtsKey(): ReturnType<typeof createXtsKey> {
+  const secret = SecretBytes.random(64);
+  try {
+    return createXtsKey(secret);
+  } finally {
+    secret.dispose();
+  }
 }
 
 export interface RunResult {
@@ -122,6 +133,18 @@ interface Pki {
   readonly clientDir: string;
   /** A client certificate from another CA, in the same layout. */
   readonly rogueDir: string;
+}
+
+let pkiOnce: Promise<Pki> | undefined;
+
+/** One PKI per test process (made on first use, removed at exit). */
+function sharedPki(): Promise<Pki> {
+  if (pkiOnce === undefined) {
+    const dir = mkdtempSync(join(tmpdir(), 'cv-nbd-pki-'));
+    process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+    pkiOnce = makePki(dir);
+  }
+  return pkiOnce;
 }
 
 /** A throwaway CA with a server certificate (localhost, 127.0.0.1) and client certificates, made by openssl. */
