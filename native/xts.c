@@ -9,11 +9,21 @@
  *   unit(encrypt, key, tweak16, data, out)                         synchronous, one data unit
  *   batch(encrypt, key, data, out, sectorSize, firstUnit) -> Promise   on the libuv pool
  * A batch copies the key into its own memory (cleansed when done), holds references to data and
- * out until it completes, and uses one EVP cipher context for all its sectors.
+ * out until it completes, and uses one cipher context for all its sectors.
+ *
+ * Fast path: OpenSSL 3.0 spends about a tenth of a 4 KiB sector in EVP_CipherInit_ex's parameter
+ * lookups when only the IV changes. So at load time the addon looks up, through the public provider
+ * API (OSSL_PROVIDER_query_operation, core_dispatch.h), the AES-XTS implementation that EVP itself
+ * would call, and drives it directly: newctx, init with the key once, then per sector init with
+ * only the IV and update. If anything is missing it uses the plain EVP calls instead; both give
+ * the same bytes (the tests compare the batch path with the EVP single-unit path).
  */
 #include <node_api.h>
-#include <openssl/evp.h>
+#include <openssl/core_dispatch.h>
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/provider.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,9 +52,93 @@ static const EVP_CIPHER *cipher_for(size_t key_len) {
   return NULL;
 }
 
+/* The provider's own functions for one XTS cipher, or all NULL. */
+typedef struct {
+  EVP_CIPHER *fetched; /* held so the provider stays loaded */
+  void *provctx;
+  OSSL_FUNC_cipher_newctx_fn *newctx;
+  OSSL_FUNC_cipher_freectx_fn *freectx;
+  OSSL_FUNC_cipher_encrypt_init_fn *einit;
+  OSSL_FUNC_cipher_decrypt_init_fn *dinit;
+  OSSL_FUNC_cipher_update_fn *update;
+} xts_impl_t;
+
+static xts_impl_t impl_256, impl_128;
+
+static void find_impl(xts_impl_t *impl, const char *name) {
+  memset(impl, 0, sizeof *impl);
+  EVP_CIPHER *c = EVP_CIPHER_fetch(NULL, name, NULL);
+  if (c == NULL) return;
+  const OSSL_PROVIDER *prov = EVP_CIPHER_get0_provider(c);
+  int no_cache = 0;
+  const OSSL_ALGORITHM *algs = prov == NULL ? NULL : OSSL_PROVIDER_query_operation(prov, OSSL_OP_CIPHER, &no_cache);
+  const OSSL_DISPATCH *d = NULL;
+  size_t n = strlen(name);
+  for (const OSSL_ALGORITHM *a = algs; a != NULL && a->algorithm_names != NULL; a++) {
+    if (strncmp(a->algorithm_names, name, n) == 0 && (a->algorithm_names[n] == '\0' || a->algorithm_names[n] == ':')) {
+      d = a->implementation;
+      break;
+    }
+  }
+  for (; d != NULL && d->function_id != 0; d++) {
+    switch (d->function_id) {
+      case OSSL_FUNC_CIPHER_NEWCTX: impl->newctx = OSSL_FUNC_cipher_newctx(d); break;
+      case OSSL_FUNC_CIPHER_FREECTX: impl->freectx = OSSL_FUNC_cipher_freectx(d); break;
+      case OSSL_FUNC_CIPHER_ENCRYPT_INIT: impl->einit = OSSL_FUNC_cipher_encrypt_init(d); break;
+      case OSSL_FUNC_CIPHER_DECRYPT_INIT: impl->dinit = OSSL_FUNC_cipher_decrypt_init(d); break;
+      case OSSL_FUNC_CIPHER_UPDATE: impl->update = OSSL_FUNC_cipher_update(d); break;
+      default: break;
+    }
+  }
+  if (algs != NULL) OSSL_PROVIDER_unquery_operation(prov, OSSL_OP_CIPHER, algs);
+  if (impl->newctx == NULL || impl->freectx == NULL || impl->einit == NULL || impl->dinit == NULL || impl->update == NULL) {
+    memset(impl, 0, sizeof *impl);
+    EVP_CIPHER_free(c);
+    return;
+  }
+  impl->fetched = c;
+  impl->provctx = OSSL_PROVIDER_get0_provider_ctx(prov);
+}
+
+static pthread_once_t impls_once = PTHREAD_ONCE_INIT;
+
+static void find_impls(void) {
+  find_impl(&impl_256, "AES-256-XTS");
+  find_impl(&impl_128, "AES-128-XTS");
+}
+
+static const xts_impl_t *impl_for(size_t key_len) {
+  const xts_impl_t *impl = key_len == 64 ? &impl_256 : key_len == 32 ? &impl_128 : NULL;
+  return impl != NULL && impl->fetched != NULL ? impl : NULL;
+}
+
 static void plain64(uint64_t unit, unsigned char iv[16]) {
   for (int i = 0; i < 8; i++) iv[i] = (unsigned char)(unit >> (8 * i));
   memset(iv + 8, 0, 8);
+}
+
+/* The provider fast path; returns 0 on success. */
+static int crypt_sectors_direct(const xts_impl_t *impl, int encrypt, const unsigned char *key, size_t key_len,
+                                const unsigned char *in, unsigned char *out, size_t len, size_t sector_size,
+                                uint64_t first_unit) {
+  void *ctx = impl->newctx(impl->provctx);
+  if (ctx == NULL) return -1;
+  OSSL_FUNC_cipher_encrypt_init_fn *init = encrypt ? impl->einit : impl->dinit;
+  int rc = -1;
+  if (init(ctx, key, key_len, NULL, 0, NULL) != 1) goto done;
+  unsigned char iv[16];
+  uint64_t step = sector_size / 512;
+  uint64_t unit = first_unit;
+  for (size_t off = 0; off < len; off += sector_size, unit += step) {
+    size_t outl = 0;
+    plain64(unit, iv);
+    if (init(ctx, NULL, 0, iv, sizeof iv, NULL) != 1) goto done;
+    if (impl->update(ctx, out + off, &outl, sector_size, in + off, sector_size) != 1 || outl != sector_size) goto done;
+  }
+  rc = 0;
+done:
+  impl->freectx(ctx); /* the provider cleanses its key schedule */
+  return rc;
 }
 
 /* Runs every sector through one context; returns 0 on success. */
@@ -52,6 +146,8 @@ static int crypt_sectors(int encrypt, const unsigned char *key, size_t key_len, 
                          unsigned char *out, size_t len, size_t sector_size, uint64_t first_unit) {
   const EVP_CIPHER *cipher = cipher_for(key_len);
   if (cipher == NULL || sector_size == 0 || len % sector_size != 0 || sector_size > INT32_MAX) return -1;
+  const xts_impl_t *impl = impl_for(key_len);
+  if (impl != NULL) return crypt_sectors_direct(impl, encrypt, key, key_len, in, out, len, sector_size, first_unit);
   EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
   if (ctx == NULL) return -1;
   int rc = -1;
@@ -224,10 +320,15 @@ static napi_value js_batch(napi_env env, napi_callback_info info) {
 }
 
 NAPI_MODULE_INIT() {
+  /* Once per process, also when worker threads load the addon too. */
+  pthread_once(&impls_once, find_impls);
+  napi_value direct;
+  napi_get_boolean(env, impl_256.fetched != NULL, &direct);
   napi_property_descriptor props[] = {
+      {"direct", NULL, NULL, NULL, NULL, direct, napi_enumerable, NULL},
       {"unit", NULL, js_unit, NULL, NULL, NULL, napi_enumerable, NULL},
       {"batch", NULL, js_batch, NULL, NULL, NULL, napi_enumerable, NULL},
   };
-  if (napi_define_properties(env, exports, 2, props) != napi_ok) return NULL;
+  if (napi_define_properties(env, exports, 3, props) != napi_ok) return NULL;
   return exports;
 }

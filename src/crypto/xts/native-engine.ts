@@ -12,6 +12,8 @@ import type { XtsBatchOptions, XtsEngine } from './engine.js';
 import type { XtsKey } from './xts-key.js';
 
 interface XtsAddon {
+  /** True when batches drive OpenSSL's provider implementation directly (see native/xts.c). */
+  readonly direct: boolean;
   unit(encrypt: boolean, key: Uint8Array, tweak16: Uint8Array, data: Uint8Array, out: Uint8Array): void;
   batch(encrypt: boolean, key: Uint8Array, data: Uint8Array, out: Uint8Array, sectorSize: number, firstUnit: bigint): Promise<void>;
 }
