@@ -175,6 +175,28 @@ export {
   writeAttributes,
 } from './attributes.js';
 export type { KmipAttribute } from './attributes.js';
+export {
+  batchErrorContinuation,
+  buildRequestMessage,
+  encodeResponseMessage,
+  failureItem,
+  parseRequestMessage,
+  parseResponseMessage,
+  protocolVersionItem,
+  requestContext,
+  successItem,
+} from './messages.js';
+export type {
+  BatchErrorContinuation,
+  IdPlaceholder,
+  ProtocolVersion,
+  RequestBatchItem,
+  RequestHeader,
+  RequestMessage,
+  ResponseBatchItem,
+  ResponseHeader,
+  ResponseMessage,
+} from './messages.js';
 export { escapeXmlAttr, parseXml } from './xml-parse.js';
 export type { XmlElement } from './xml-parse.js';
 export { ttlvToXml, xmlElementToTtlv, xmlToTtlv } from './xml.js';

@@ -1,7 +1,5 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import fc from 'fast-check';
 import { xmlToTtlv, ttlvToXml } from './xml.js';
 import {
@@ -20,35 +18,14 @@ import { Tag } from './tags.js';
 import { CryptographicAlgorithm, CryptographicUsageMask, ObjectType, Operation } from './enums.js';
 import { KmipError } from './errors.js';
 import { ttlvItemArb } from './test-arbitraries.js';
+import { VECTORS_DIR, vectorFiles, vectorMessages } from './test-vectors.js';
 import type { TtlvItem } from './ttlv-types.js';
-
-/** The repository's copy of the OASIS vectors (test/vectors/kmip, see its README). */
-export const VECTORS_DIR = new URL('../../../test/vectors/kmip/', import.meta.url).pathname;
-
-export function vectorFiles(dir = VECTORS_DIR): string[] {
-  const out: string[] = [];
-  for (const name of readdirSync(dir)) {
-    const p = join(dir, name);
-    if (statSync(p).isDirectory()) out.push(...vectorFiles(p));
-    else if (name.endsWith('.xml')) out.push(p);
-  }
-  return out.sort();
-}
 
 /** Binds placeholders to fixed values, as a runner would. */
 function bindPlaceholder(p: { tag: number; type: string; value: string }): TtlvItem | undefined {
   if (p.type === 'DateTime') return dateTime(p.tag, 1_700_000_000n);
   if (p.type === 'ByteString') return bytes(p.tag, new Uint8Array(16));
   return undefined;
-}
-
-/** The message elements of a vector file (a few OASIS files have stray text or a doubled </KMIP>). */
-export function vectorMessages(file: string): { name: string; xml: string }[] {
-  const body = readFileSync(file, 'utf8').replace(/<!--[\s\S]*?-->/g, '');
-  return [...body.matchAll(/<(RequestMessage|ResponseMessage)>[\s\S]*?<\/\1>/g)].map((m) => ({
-    name: m[1]!,
-    xml: m[0],
-  }));
 }
 
 test('xmlToTtlv parses every RequestMessage and ResponseMessage of every vector (binary and XML round trips)', () => {
