@@ -18,6 +18,7 @@ export interface HttpApiDeps {
   readonly store: KmsStore;
   readonly logger: Logger;
   readonly maxMessageBytes: number;
+  readonly maxDepth: number;
 }
 
 function mediaType(req: IncomingMessage): string {
@@ -98,7 +99,7 @@ async function handle(deps: HttpApiDeps, req: IncomingMessage, res: ServerRespon
   else {
     let item;
     try {
-      item = enc.decode(body);
+      item = enc.decode(body, { maxMessageBytes: deps.maxMessageBytes, maxDepth: deps.maxDepth });
     } catch (err) {
       const e = err instanceof KmipError ? err : new KmipError('invalid_message', 'the message could not be read');
       out = enc.encode(deps.dispatcher.messageError({ major: 1, minor: 0 }, e));

@@ -46,7 +46,7 @@ export function createKmsService(deps: KmsServiceDeps): KmsService {
     server: deps.server ?? DEFAULT_SERVER_INFO,
     limits: { maxMessageBytes: deps.maxMessageBytes, maxDepth: deps.maxDepth },
   });
-  const http = createHttpApi({ dispatcher, metrics, store: deps.store, logger: deps.logger, maxMessageBytes: deps.maxMessageBytes });
+  const http = createHttpApi({ dispatcher, metrics, store: deps.store, logger: deps.logger, maxMessageBytes: deps.maxMessageBytes, maxDepth: deps.maxDepth });
   const handler: ConnectionHandler = {
     ttlv: (message, identity) => dispatcher.handleBytes(message, identity),
     unframeable: (detail) => encodeTtlv(dispatcher.messageError(FALLBACK_VERSION, new KmipError('invalid_message', detail))),

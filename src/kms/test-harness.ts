@@ -19,36 +19,20 @@ import {
   type TtlvItem,
 } from '../kmip/index.js';
 import { silentLogger } from '../common/logging.js';
-import type { AuditSink } from './dispatch.js';
+import { AuditLog } from './audit.js';
 import type { Identity } from './identity.js';
 import { enumName, enumValue } from './kmip-values.js';
 import { createKmsService, type KmsService } from './service.js';
-import { RootKey, openStore, type AuditRecord, type KmsStore } from './store/index.js';
+import { RootKey, openStore, type KmsStore } from './store/index.js';
 
 export const ALICE: Identity = { subject: 'CN=alice', admin: false };
 export const BOB: Identity = { subject: 'CN=bob', admin: false };
 export const ADMIN: Identity = { subject: 'CN=admin', admin: true };
 
-/** The store's own audit table as the sink, flushed on demand (what AuditLog does, minus batching timers). */
-class StoreAudit implements AuditSink {
-  readonly records: AuditRecord[] = [];
-  private pending: AuditRecord[] = [];
-  constructor(private readonly store: KmsStore) {}
-  append(rec: AuditRecord): void {
-    this.records.push(rec);
-    this.pending.push(rec);
-  }
-  async flush(): Promise<void> {
-    const batch = this.pending;
-    this.pending = [];
-    if (batch.length > 0) await this.store.appendAudit(batch);
-  }
-}
-
 export interface TestKms {
   readonly service: KmsService;
   readonly store: KmsStore;
-  readonly audit: StoreAudit;
+  readonly audit: AuditLog;
   /** Sends one request message, returns the decoded response message. */
   send(msg: TtlvItem, who?: Identity): Promise<TtlvItem>;
   /** One operation in a one-item batch: the response batch item. */
@@ -67,13 +51,14 @@ export async function startTestService(t: { after(fn: () => Promise<void>): void
   const dir = await mkdtemp(join(tmpdir(), 'cv-kms-svc-'));
   const rootKey = await RootKey.create(dir);
   const store = await openStore({ dataDir: dir, rootKey });
-  const audit = new StoreAudit(store);
+  const audit = new AuditLog(store);
   const service = createKmsService({ store, audit, logger: silentLogger(), maxMessageBytes: 1 << 20, maxDepth: 32 });
   const send = async (msg: TtlvItem, who: Identity = ALICE): Promise<TtlvItem> => decodeTtlv(await service.handleBytes(encodeTtlv(msg), who));
   let closed = false;
   const close = async (): Promise<void> => {
     if (closed) return;
     closed = true;
+    await audit.close();
     await store.close();
     rootKey.dispose();
     await rm(dir, { recursive: true, force: true });
