@@ -64,5 +64,12 @@ export const AF_HASH = 'sha256';
 /** Salt lengths cryptsetup uses for the digest and pbkdf2 keyslots. */
 export const KDF_SALT_SIZE = 32;
 
+/** cryptsetup's limits: keyslots area at most 128 MiB, keys at most 512 bytes, 4000 AF stripes. */
+export const MAX_KEYSLOTS_SIZE = 128 * 1024 * 1024;
+export const MAX_KEY_SIZE = 512;
+export const MAX_AF_STRIPES = 4000;
+/** A digest is at most one hash output long (sha512: 64 bytes). */
+export const MAX_DIGEST_SIZE = 64;
+
 /** Nesting we accept in the JSON area; cryptsetup's own metadata is 4 levels deep. */
 export const MAX_JSON_DEPTH = 32;

@@ -26,6 +26,17 @@ function isCode(code: LuksErrorCode) {
   };
 }
 
+/** A well-formed keyslot object with its area at offset. */
+function keyslotJson(offset: number, size = 258048): LooseJson {
+  return {
+    type: 'luks2',
+    key_size: 64,
+    af: { type: 'luks1', stripes: 4000, hash: 'sha256' },
+    area: { type: 'raw', offset: String(offset), size: String(size), encryption: 'aes-xts-plain64', key_size: 64 },
+    kdf: { type: 'pbkdf2', hash: 'sha256', iterations: 1000, salt: 'AAAA' },
+  };
+}
+
 async function fresh(): Promise<{ img: Buffer; header: Luks2Header }> {
   const created = await testHeader(key);
   return { img: imageBytes(created, 8192), header: created.header };
@@ -217,6 +228,11 @@ test('schema violations are schema_invalid', async () => {
     ['token id not a number', (j) => (j.tokens['x'] = { type: 't', keyslots: [] })],
     ['keyslots_size not aligned', (j) => (j.config.keyslots_size = '1000')],
     ['huge number', (j) => (j.segments['0'].iv_tweak = '99999999999999999999')],
+    ['keyslots area above 128 MiB', (j) => (j.config.keyslots_size = String(256 << 20))],
+    ['digest longer than a hash', (j) => (j.digests['0'].digest = Buffer.alloc(65).toString('base64'))],
+    ['keyslot with huge stripes', (j) => (j.keyslots['0'] = { ...keyslotJson(32768), af: { type: 'luks1', stripes: 1e9, hash: 'sha256' } })],
+    ['keyslot with a huge key', (j) => (j.keyslots['0'] = { ...keyslotJson(32768), key_size: 4096 })],
+    ['keyslot with unknown kdf', (j) => (j.keyslots['0'] = { ...keyslotJson(32768), kdf: { type: 'scrypt', salt: 'AAAA' } })],
   ];
   for (const [name, edit] of cases) {
     const { img, header } = await fresh();
@@ -233,13 +249,7 @@ test('a segment past the end of the file is segment_out_of_bounds', async () => 
 });
 
 test('keyslot areas overlapping the data, the metadata or each other are area_overlap', async () => {
-  const slot = (offset: number, size = 258048) => ({
-    type: 'luks2',
-    key_size: 64,
-    af: { type: 'luks1', stripes: 4000, hash: 'sha256' },
-    area: { type: 'raw', offset: String(offset), size: String(size), encryption: 'aes-xts-plain64', key_size: 64 },
-    kdf: { type: 'pbkdf2', hash: 'sha256', iterations: 1000, salt: 'AAAA' },
-  });
+  const slot = keyslotJson;
   const cases: [string, (j: LooseJson) => void][] = [
     ['data inside the keyslots area', (j) => (j.segments['0'].offset = '1048576')],
     ['area past the keyslots area', (j) => (j.keyslots['0'] = slot(16777216 - 4096))],

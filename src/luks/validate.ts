@@ -7,7 +7,11 @@ import { LuksError } from './errors.js';
 import {
   AREA_ALIGNMENT,
   BINARY_HEADER_SIZE,
+  MAX_AF_STRIPES,
+  MAX_DIGEST_SIZE,
   MAX_JSON_DEPTH,
+  MAX_KEY_SIZE,
+  MAX_KEYSLOTS_SIZE,
   MAX_KEYSLOTS,
   MAX_TOKENS,
   SECTOR_SIZES,
@@ -36,9 +40,11 @@ function str(parent: Obj, key: string, where: string): string {
   return v;
 }
 
-function int(parent: Obj, key: string, where: string, min = 0): number {
+function int(parent: Obj, key: string, where: string, min = 0, max = Number.MAX_SAFE_INTEGER): number {
   const v = parent[key];
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) fail(`${where}.${key} must be an integer >= ${min}`);
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min || v > max) {
+    fail(`${where}.${key} must be an integer from ${min} to ${max}`);
+  }
   return v;
 }
 
@@ -125,17 +131,17 @@ function checkKeyslot(k: Obj, where: string): { start: number; end: number } {
     if (type === 'reencrypt') throw new LuksError('not_supported', `${where} is a reencryption keyslot`);
     fail(`${where} has unknown keyslot type "${type}"`);
   }
-  const keySize = int(k, 'key_size', where, 1);
+  const keySize = int(k, 'key_size', where, 1, MAX_KEY_SIZE);
   const area = obj(k, 'area', where);
   if (str(area, 'type', `${where}.area`) !== 'raw') fail(`${where}.area.type must be "raw"`);
   const start = u64(area, 'offset', `${where}.area`);
   const size = u64(area, 'size', `${where}.area`);
   str(area, 'encryption', `${where}.area`);
-  int(area, 'key_size', `${where}.area`, 1);
+  int(area, 'key_size', `${where}.area`, 1, MAX_KEY_SIZE);
   if (start % 512 !== 0 || size % 512 !== 0 || size === 0) fail(`${where}.area is not aligned to 512-byte sectors`);
   const af = obj(k, 'af', where);
   if (str(af, 'type', `${where}.af`) !== 'luks1') fail(`${where}.af.type must be "luks1"`);
-  const stripes = int(af, 'stripes', `${where}.af`, 1);
+  const stripes = int(af, 'stripes', `${where}.af`, 1, MAX_AF_STRIPES);
   str(af, 'hash', `${where}.af`);
   if (keySize * stripes > size) fail(`${where}.area (${size} bytes) is smaller than its split key (${keySize * stripes} bytes)`);
   const kdf = obj(k, 'kdf', where);
@@ -173,7 +179,9 @@ export function validateJson(v: unknown, hdrSize: number): Luks2Json {
     throw new LuksError('json_too_large', `config.json_size ${jsonSize} does not match the header's JSON area (${hdrSize - BINARY_HEADER_SIZE})`);
   }
   const keyslotsSize = u64(config, 'keyslots_size', 'config');
-  if (keyslotsSize % AREA_ALIGNMENT !== 0) fail(`config.keyslots_size ${keyslotsSize} is not a multiple of 4096`);
+  if (keyslotsSize % AREA_ALIGNMENT !== 0 || keyslotsSize > MAX_KEYSLOTS_SIZE) {
+    fail(`config.keyslots_size ${keyslotsSize} is not a multiple of 4096 of at most 128 MiB`);
+  }
   const areaStart = 2 * hdrSize;
   const areaEnd = areaStart + keyslotsSize;
 
@@ -220,7 +228,8 @@ export function validateJson(v: unknown, hdrSize: number): Luks2Json {
     str(d, 'hash', where);
     int(d, 'iterations', where, 1);
     base64(d, 'salt', where);
-    if (base64(d, 'digest', where).length === 0) fail(`${where}.digest is empty`);
+    const digestSize = base64(d, 'digest', where).length;
+    if (digestSize === 0 || digestSize > MAX_DIGEST_SIZE) fail(`${where}.digest must be 1 to ${MAX_DIGEST_SIZE} bytes`);
   }
   if (config['flags'] !== undefined) strArray(config, 'flags', 'config');
   if (config['requirements'] !== undefined) {
