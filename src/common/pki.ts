@@ -8,10 +8,10 @@
 import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 import { createHash, randomBytes, webcrypto } from 'node:crypto';
-import { constants } from 'node:fs';
-import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
+import { mkdir, readFile, unlink } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
+import { writeFileAtomic } from './atomic-write.js';
 import { CommonError } from './errors.js';
 
 type CryptoKey = webcrypto.CryptoKey;
@@ -170,36 +170,6 @@ async function readText(file: string): Promise<string> {
   }
 }
 
-/** Writes a file atomically (temp + fsync + rename); with `exclusive`, refuses an existing target. */
-async function writeFileAtomic(file: string, data: string, mode: number, exclusive: boolean): Promise<void> {
-  if (exclusive) {
-    // Claim the name first so two writers cannot both succeed.
-    let fh;
-    try {
-      fh = await open(file, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, mode);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'EEXIST')
-        throw new CommonError('file_exists', `${file} already exists`);
-      throw err;
-    }
-    await fh.close();
-  }
-  const tmp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
-  const fh = await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, mode);
-  try {
-    await fh.writeFile(data);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  try {
-    await rename(tmp, file);
-  } catch (err) {
-    await unlink(tmp).catch(() => undefined);
-    throw err;
-  }
-}
-
 interface Ca {
   readonly cert: x509.X509Certificate;
   readonly key: CryptoKey;
@@ -283,9 +253,9 @@ export async function initCa(
       await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
     ],
   });
-  await writeFileAtomic(keyFile, await privateKeyPem(keys.privateKey), 0o600, true);
+  await writeFileAtomic(keyFile, await privateKeyPem(keys.privateKey), { mode: 0o600, exclusive: true });
   try {
-    await writeFileAtomic(certFile, cert.toString('pem') + '\n', 0o644, true);
+    await writeFileAtomic(certFile, cert.toString('pem') + '\n', { mode: 0o644, exclusive: true });
   } catch (err) {
     await unlink(keyFile).catch(() => undefined);
     throw err;
@@ -302,8 +272,8 @@ async function writeLeaf(
 ): Promise<IssuedCertificate> {
   const certFile = join(dir, `${name}.pem`);
   const keyFile = join(dir, `${name}.key`);
-  await writeFileAtomic(keyFile, keyPem, 0o600, exclusive);
-  await writeFileAtomic(certFile, cert.toString('pem') + '\n', 0o644, exclusive);
+  await writeFileAtomic(keyFile, keyPem, { mode: 0o600, exclusive });
+  await writeFileAtomic(certFile, cert.toString('pem') + '\n', { mode: 0o644, exclusive });
   return { certFile, keyFile, fingerprintSha256: fingerprint(cert.rawData) };
 }
 

@@ -13,6 +13,7 @@ import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } f
 import { constants } from 'node:fs';
 import { open, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fsyncDir } from '../common/atomic-write.js';
 import { StoreError } from './store/errors.js';
 
 export const ROOT_KEY_FILE = 'root.key';
@@ -42,15 +43,6 @@ function entryOf(key: Buffer): KeyEntry {
 
 function sealAd(objectId: string): Buffer {
   return Buffer.concat([Buffer.of(SEAL_VERSION), Buffer.from(objectId, 'utf8')]);
-}
-
-async function fsyncDir(dir: string): Promise<void> {
-  const fh = await open(dir, constants.O_RDONLY);
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
 }
 
 /** Writes a new key file with mode 0600, fsync'd; refuses to overwrite. */

@@ -13,3 +13,5 @@ export { openStore } from './open.js';
 export { rotateRootKey, type RotateResult, type RotateOptions } from './rotate.js';
 export { SQLITE_FILE } from './sqlite.js';
 export { SCHEMA_VERSION } from './schema.js';
+export { backup, restore, type StoreSource, type BackupResult, type RestoreResult } from '../backup.js';
+export { AuditLog, type AuditLogOptions } from '../audit.js';
