@@ -152,25 +152,24 @@ export function protocolVersionItem(v: ProtocolVersion): StructureItem {
 
 /**
  * Walks the children of a structure in the order a field table gives: each field may appear once
- * (or repeatedly when `many`), fields out of order or unknown fail with invalid_message.
+ * (Attestation Type and Message Extension repeatedly); fields out of order or unknown fail with
+ * invalid_message.
  */
-function walkOrdered(
-  s: StructureItem,
-  fields: readonly { readonly tag: number; readonly many?: boolean }[],
-  visit: (item: TtlvItem) => void,
-): void {
+const REPEATABLE: ReadonlySet<number> = new Set([Tag.AttestationType, Tag.MessageExtension]);
+
+function walkOrdered(s: StructureItem, fields: readonly number[], visit: (item: TtlvItem) => void): void {
   let at = 0;
   let last = -1;
   for (const c of s.value) {
     let i = at;
-    while (i < fields.length && fields[i]!.tag !== c.tag) i++;
+    while (i < fields.length && fields[i] !== c.tag) i++;
     if (i === fields.length) {
-      const known = fields.some((f) => f.tag === c.tag);
+      const known = fields.includes(c.tag);
       throw invalidMessage(
         `${tagName(s.tag)}: ${tagName(c.tag)} ${known ? 'out of order' : 'not expected here'}`,
       );
     }
-    if (i === last && !fields[i]!.many)
+    if (i === last && !REPEATABLE.has(c.tag))
       throw invalidMessage(`${tagName(s.tag)}: ${tagName(c.tag)} appears twice`);
     last = i;
     at = i;
@@ -181,20 +180,20 @@ function walkOrdered(
 // ---------------------------------------------------------------------------------------------------------------
 // Requests
 
-const REQUEST_HEADER_FIELDS = [
-  { tag: Tag.ProtocolVersion },
-  { tag: Tag.MaximumResponseSize },
-  { tag: Tag.ClientCorrelationValue },
-  { tag: Tag.ServerCorrelationValue },
-  { tag: Tag.AsynchronousIndicator },
-  { tag: Tag.AttestationCapableIndicator },
-  { tag: Tag.AttestationType, many: true },
-  { tag: Tag.Authentication },
-  { tag: Tag.BatchErrorContinuationOption },
-  { tag: Tag.BatchOrderOption },
-  { tag: Tag.TimeStamp },
-  { tag: Tag.BatchCount },
-] as const;
+const REQUEST_HEADER_FIELDS: readonly number[] = [
+  Tag.ProtocolVersion,
+  Tag.MaximumResponseSize,
+  Tag.ClientCorrelationValue,
+  Tag.ServerCorrelationValue,
+  Tag.AsynchronousIndicator,
+  Tag.AttestationCapableIndicator,
+  Tag.AttestationType,
+  Tag.Authentication,
+  Tag.BatchErrorContinuationOption,
+  Tag.BatchOrderOption,
+  Tag.TimeStamp,
+  Tag.BatchCount,
+];
 
 const CONTINUATION_VALUES: ReadonlySet<number> = new Set(Object.values(BatchErrorContinuationOption));
 
@@ -254,13 +253,13 @@ function parseRequestHeader(item: TtlvItem): RequestHeader {
   return { ...h, protocolVersion, batchCount };
 }
 
-const REQUEST_ITEM_FIELDS = [
-  { tag: Tag.Operation },
-  { tag: Tag.Ephemeral },
-  { tag: Tag.UniqueBatchItemID },
-  { tag: Tag.RequestPayload },
-  { tag: Tag.MessageExtension, many: true },
-] as const;
+const REQUEST_ITEM_FIELDS: readonly number[] = [
+  Tag.Operation,
+  Tag.Ephemeral,
+  Tag.UniqueBatchItemID,
+  Tag.RequestPayload,
+  Tag.MessageExtension,
+];
 
 function parseRequestBatchItem(item: TtlvItem): RequestBatchItem {
   const s = asStruct(item);
@@ -453,27 +452,27 @@ export function failureItem(
   };
 }
 
-const RESPONSE_HEADER_FIELDS = [
-  { tag: Tag.ProtocolVersion },
-  { tag: Tag.TimeStamp },
-  { tag: Tag.Nonce },
-  { tag: Tag.ServerHashedPassword },
-  { tag: Tag.AttestationType, many: true },
-  { tag: Tag.ClientCorrelationValue },
-  { tag: Tag.ServerCorrelationValue },
-  { tag: Tag.BatchCount },
-] as const;
+const RESPONSE_HEADER_FIELDS: readonly number[] = [
+  Tag.ProtocolVersion,
+  Tag.TimeStamp,
+  Tag.Nonce,
+  Tag.ServerHashedPassword,
+  Tag.AttestationType,
+  Tag.ClientCorrelationValue,
+  Tag.ServerCorrelationValue,
+  Tag.BatchCount,
+];
 
-const RESPONSE_ITEM_FIELDS = [
-  { tag: Tag.Operation },
-  { tag: Tag.UniqueBatchItemID },
-  { tag: Tag.ResultStatus },
-  { tag: Tag.ResultReason },
-  { tag: Tag.ResultMessage },
-  { tag: Tag.AsynchronousCorrelationValue },
-  { tag: Tag.ResponsePayload },
-  { tag: Tag.MessageExtension, many: true },
-] as const;
+const RESPONSE_ITEM_FIELDS: readonly number[] = [
+  Tag.Operation,
+  Tag.UniqueBatchItemID,
+  Tag.ResultStatus,
+  Tag.ResultReason,
+  Tag.ResultMessage,
+  Tag.AsynchronousCorrelationValue,
+  Tag.ResponsePayload,
+  Tag.MessageExtension,
+];
 
 function parseResponseBatchItem(item: TtlvItem): ResponseBatchItem {
   const s = asStruct(item);
