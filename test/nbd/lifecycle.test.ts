@@ -1,0 +1,81 @@
+/**
+ * Server lifecycle and multi-conn: a flush on one connection covers a write acknowledged on
+ * another; a stalled handshake is closed after its timeout; close() lets in-flight requests finish,
+ * closes every connection (handshaking or transmitting) and refuses new ones.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { truncateSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { FileDevice, NbdServer } from '../../src/nbd/index.js';
+import { RawClient } from './raw-client.js';
+import { serve, tempDir } from './harness.js';
+
+const MiB = 1024 * 1024;
+
+test('multi-conn: a write acknowledged on one connection is flushed by, and visible on, another', async (t) => {
+  const s = await serve(t, 'encrypted', { size: MiB });
+  const [a, b] = await Promise.all([RawClient.open(s.socket), RawClient.open(s.socket)]);
+  for (const c of [a, b]) {
+    await c.greet();
+    assert.ok((await c.go()).flags & (1 << 8), 'CAN_MULTI_CONN');
+  }
+  a.request(1, 12345n, 6, 1n, { data: Buffer.from('shared') });
+  assert.equal((await a.simpleReply()).error, 0);
+  b.request(3, 0n, 0, 2n);
+  assert.equal((await b.simpleReply()).error, 0, 'flush on the other connection');
+  b.request(0, 12345n, 6, 3n);
+  assert.equal((await b.simpleReply()).error, 0);
+  assert.equal((await b.read(6)).toString(), 'shared');
+  a.close();
+  b.close();
+});
+
+test('a client that stalls in the handshake is disconnected after the timeout', async (t) => {
+  const dir = tempDir(t);
+  const image = join(dir, 'd.img');
+  writeFileSync(image, '');
+  truncateSync(image, MiB);
+  const dev = await FileDevice.open(image);
+  const server = new NbdServer({ exports: [{ name: '', device: dev }], handshakeTimeoutMs: 200 });
+  await server.listenUnix(join(dir, 's.sock'));
+  t.after(async () => {
+    await server.close();
+    await dev.close();
+  });
+  const c = await RawClient.open(join(dir, 's.sock'));
+  await c.read(18);
+  await c.closed;
+  for (let i = 0; i < 100 && server.connectionCount > 0; i++) await new Promise((r) => setTimeout(r, 10));
+  assert.equal(server.connectionCount, 0);
+});
+
+test('close() finishes in-flight requests, closes all connections and refuses new ones', async (t) => {
+  const dir = tempDir(t);
+  const image = join(dir, 'd.img');
+  writeFileSync(image, '');
+  truncateSync(image, 8 * MiB);
+  const dev = await FileDevice.open(image);
+  t.after(() => dev.close());
+  const server = new NbdServer({ exports: [{ name: '', device: dev }] });
+  const sock = join(dir, 's.sock');
+  await server.listenUnix(sock);
+  const idle = await RawClient.open(sock);
+  await idle.read(18); // stays in the handshake
+  const busy = await RawClient.open(sock);
+  await busy.greet();
+  await busy.go();
+  // A FUA write (fdatasync) small enough to be read at once: in flight when close() is called.
+  busy.request(1, BigInt(4 * MiB - 4096), 4096, 7n, { data: Buffer.alloc(4096, 0x5a), flags: 1 });
+  const reply = busy.simpleReply();
+  reply.catch(() => undefined);
+  await new Promise((r) => setTimeout(r, 20));
+  await server.close();
+  // The write that was read before close was served and acknowledged, then the connection closed.
+  assert.equal((await reply).error, 0);
+  await Promise.all([idle.closed, busy.closed]);
+  assert.equal(server.connectionCount, 0);
+  await assert.rejects(RawClient.open(sock));
+  const back = await dev.read(4 * MiB - 1, 1);
+  assert.equal(back[0], 0x5a);
+});
