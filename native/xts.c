@@ -117,54 +117,63 @@ static void plain64(uint64_t unit, unsigned char iv[16]) {
   memset(iv + 8, 0, 8);
 }
 
-/* The provider fast path; returns 0 on success. */
-static int crypt_sectors_direct(const xts_impl_t *impl, int encrypt, const unsigned char *key, size_t key_len,
-                                const unsigned char *in, unsigned char *out, size_t len, size_t sector_size,
-                                uint64_t first_unit) {
-  void *ctx = impl->newctx(impl->provctx);
-  if (ctx == NULL) return -1;
-  OSSL_FUNC_cipher_encrypt_init_fn *init = encrypt ? impl->einit : impl->dinit;
-  int rc = -1;
-  if (init(ctx, key, key_len, NULL, 0, NULL) != 1) goto done;
-  unsigned char iv[16];
-  uint64_t step = sector_size / 512;
-  uint64_t unit = first_unit;
-  for (size_t off = 0; off < len; off += sector_size, unit += step) {
-    size_t outl = 0;
-    plain64(unit, iv);
-    if (init(ctx, NULL, 0, iv, sizeof iv, NULL) != 1) goto done;
-    if (impl->update(ctx, out + off, &outl, sector_size, in + off, sector_size) != 1 || outl != sector_size) goto done;
+/*
+ * A cipher context for one batch, either the provider's own (fast path) or an EVP one. The key
+ * is set once; crypt_one sets a sector's IV and runs the sector.
+ */
+typedef struct {
+  const xts_impl_t *impl; /* NULL: the EVP path */
+  void *pctx;
+  EVP_CIPHER_CTX *ectx;
+  int encrypt;
+} batch_ctx_t;
+
+static int ctx_open(batch_ctx_t *c, int encrypt, const unsigned char *key, size_t key_len) {
+  c->impl = impl_for(key_len);
+  c->encrypt = encrypt;
+  c->pctx = NULL;
+  c->ectx = NULL;
+  if (c->impl != NULL) {
+    c->pctx = c->impl->newctx(c->impl->provctx);
+    if (c->pctx == NULL) return -1;
+    OSSL_FUNC_cipher_encrypt_init_fn *init = encrypt ? c->impl->einit : c->impl->dinit;
+    return init(c->pctx, key, key_len, NULL, 0, NULL) == 1 ? 0 : -1;
   }
-  rc = 0;
-done:
-  impl->freectx(ctx); /* the provider cleanses its key schedule */
-  return rc;
+  c->ectx = EVP_CIPHER_CTX_new();
+  if (c->ectx == NULL) return -1;
+  return EVP_CipherInit_ex(c->ectx, cipher_for(key_len), NULL, key, NULL, encrypt) == 1 ? 0 : -1;
+}
+
+static int crypt_one(batch_ctx_t *c, const unsigned char iv[16], const unsigned char *in, unsigned char *out, size_t n) {
+  if (c->impl != NULL) {
+    OSSL_FUNC_cipher_encrypt_init_fn *init = c->encrypt ? c->impl->einit : c->impl->dinit;
+    size_t outl = 0;
+    if (init(c->pctx, NULL, 0, iv, 16, NULL) != 1) return -1;
+    return c->impl->update(c->pctx, out, &outl, n, in, n) == 1 && outl == n ? 0 : -1;
+  }
+  int outl = 0;
+  if (EVP_CipherInit_ex(c->ectx, NULL, NULL, NULL, iv, -1) != 1) return -1;
+  return EVP_CipherUpdate(c->ectx, out, &outl, in, (int)n) == 1 && (size_t)outl == n ? 0 : -1;
+}
+
+static void ctx_close(batch_ctx_t *c) {
+  if (c->pctx != NULL) c->impl->freectx(c->pctx); /* the provider cleanses its key schedule */
+  EVP_CIPHER_CTX_free(c->ectx);                  /* likewise; NULL is a no-op */
 }
 
 /* Runs every sector through one context; returns 0 on success. */
 static int crypt_sectors(int encrypt, const unsigned char *key, size_t key_len, const unsigned char *in,
                          unsigned char *out, size_t len, size_t sector_size, uint64_t first_unit) {
-  const EVP_CIPHER *cipher = cipher_for(key_len);
-  if (cipher == NULL || sector_size == 0 || len % sector_size != 0 || sector_size > INT32_MAX) return -1;
-  const xts_impl_t *impl = impl_for(key_len);
-  if (impl != NULL) return crypt_sectors_direct(impl, encrypt, key, key_len, in, out, len, sector_size, first_unit);
-  EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
-  if (ctx == NULL) return -1;
-  int rc = -1;
-  if (EVP_CipherInit_ex(ctx, cipher, NULL, key, NULL, encrypt) != 1) goto done;
+  if (cipher_for(key_len) == NULL || sector_size == 0 || len % sector_size != 0 || sector_size > INT32_MAX) return -1;
+  batch_ctx_t c;
+  int rc = ctx_open(&c, encrypt, key, key_len);
   unsigned char iv[16];
-  uint64_t step = sector_size / 512;
   uint64_t unit = first_unit;
-  for (size_t off = 0; off < len; off += sector_size, unit += step) {
-    int outl = 0;
+  for (size_t off = 0; rc == 0 && off < len; off += sector_size, unit += sector_size / 512) {
     plain64(unit, iv);
-    if (EVP_CipherInit_ex(ctx, NULL, NULL, NULL, iv, -1) != 1) goto done;
-    if (EVP_CipherUpdate(ctx, out + off, &outl, in + off, (int)sector_size) != 1) goto done;
-    if ((size_t)outl != sector_size) goto done;
+    rc = crypt_one(&c, iv, in + off, out + off, sector_size);
   }
-  rc = 0;
-done:
-  EVP_CIPHER_CTX_free(ctx);
+  ctx_close(&c);
   return rc;
 }
 
@@ -320,8 +329,10 @@ static napi_value js_batch(napi_env env, napi_callback_info info) {
 }
 
 NAPI_MODULE_INIT() {
-  /* Once per process, also when worker threads load the addon too. */
-  pthread_once(&impls_once, find_impls);
+  /* Once per process, also when worker threads load the addon too. CRYPTVISOR_XTS_EVP=1 keeps
+   * batches on the plain EVP path (tests compare both paths). */
+  const char *evp_only = getenv("CRYPTVISOR_XTS_EVP");
+  if (evp_only == NULL || strcmp(evp_only, "1") != 0) pthread_once(&impls_once, find_impls);
   napi_value direct;
   napi_get_boolean(env, impl_256.fetched != NULL, &direct);
   napi_property_descriptor props[] = {

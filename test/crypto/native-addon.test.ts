@@ -34,3 +34,38 @@ test('getXtsEngine() names its engine; CRYPTVISOR_XTS_ENGINE=node forces the fal
   assert.equal(run({ CRYPTVISOR_XTS_ENGINE: 'node' }), 'node');
   assert.equal(run({ CRYPTVISOR_XTS_ENGINE: '' }), existsSync(ADDON) ? 'native' : 'node');
 });
+
+test('batches on the provider-direct path and on the plain EVP path give the same bytes', (t) => {
+  if (!existsSync(ADDON)) {
+    if (IN_CI) assert.fail('the native addon is not built');
+    t.skip('the native addon is not built');
+    return;
+  }
+  // Each child encrypts one fixed batch of 4096-byte sectors with the native engine and prints it.
+  const script = `
+    const c = await import(${JSON.stringify(CRYPTO_INDEX)});
+    const { createRequire } = await import('node:module');
+    const { createHash } = await import('node:crypto');
+    const addon = createRequire(import.meta.url)(${JSON.stringify(ADDON)});
+    const key = c.createXtsKey(c.SecretBytes.from(Buffer.from([...Array(64).keys()].map((i) => (i * 37 + 11) & 0xff))));
+    const data = Buffer.from([...Array(64 * 1024).keys()].map((i) => (i * 7) & 0xff));
+    for (const enc of [true, false]) {
+      const buf = Buffer.from(data);
+      const engine = c.getNativeXtsEngine({ parallel: 1 });
+      await (enc ? engine.encrypt : engine.decrypt)(key, buf, { sectorSize: 4096, firstUnit: 123456n });
+      console.log(addon.direct, createHash('sha256').update(buf).digest('hex'));
+    }`;
+  const run = (evp: string): string[] =>
+    spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', env: { ...process.env, CRYPTVISOR_XTS_EVP: evp } })
+      .stdout.trim()
+      .split('\n');
+  const direct = run('');
+  const evp = run('1');
+  assert.equal(direct.length, 2);
+  assert.ok(direct.every((l) => l.startsWith('true ')), direct.join('\n'));
+  assert.ok(evp.every((l) => l.startsWith('false ')), evp.join('\n'));
+  assert.deepEqual(
+    direct.map((l) => l.split(' ')[1]),
+    evp.map((l) => l.split(' ')[1]),
+  );
+});
