@@ -13,10 +13,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KmipClient, type KmipClientOptions } from '../../src/kmip/client.js';
 import { KmipClientError, KmipOperationError } from '../../src/kmip/client-errors.js';
-import type { ProtocolVersion } from '../../src/kmip/client-attributes.js';
 import { isKmipError } from '../../src/kmip/errors.js';
 import { needPeers } from '../support/peers.js';
-import { checkLifecycle, checkSecretData, stateOf } from '../kmip-client/client-suite.js';
+import { SUITE_VERSIONS, checkLifecycle, checkSecretData, stateOf } from '../kmip-client/client-suite.js';
 import {
   startPykmipServer,
   startSilentTlsServer,
@@ -60,22 +59,14 @@ function clientFor(s: PykmipServer, extra: Partial<KmipClientOptions> = {}): Kmi
   });
 }
 
-const VERSIONS: readonly (ProtocolVersion | 'negotiate')[] = [
-  { major: 1, minor: 2 },
-  { major: 2, minor: 0 },
-  'negotiate',
-];
-
-for (const version of VERSIONS) {
-  const label = version === 'negotiate' ? 'negotiated version' : `KMIP ${version.major}.${version.minor}`;
-
+for (const { version, label } of SUITE_VERSIONS) {
   test(`pykmip-server, ${label}: create, activate, get, revoke, destroy`, async (t) => {
     if (!peers(t)) return;
     const s = await server();
     const c = clientFor(s, { protocolVersion: version });
     try {
       await checkLifecycle(c, `cv-kek-${label.replace(/\W+/g, '-')}`, {
-        destroyActiveCode: 'permission_denied', // PyKMIP: "Object is active and cannot be destroyed."
+        destroyActiveCodes: ['permission_denied'],
         ...(version === 'negotiate' ? { negotiated: { major: 2, minor: 0 } } : {}),
         pykmipClient: {
           host: s.host,
