@@ -192,7 +192,8 @@ export function validateJson(v: unknown, hdrSize: number): Luks2Json {
     const { start } = checkSegment(obj(segments, id, 'segments'), `segment ${id}`);
     firstData = Math.min(firstData, start);
   }
-  if (firstData < areaEnd) {
+  // Offset 0 means a detached header: the data lives on another device (as in cryptsetup).
+  if (firstData !== 0 && firstData < areaEnd) {
     throw new LuksError('area_overlap', `the data (offset ${firstData}) overlaps the metadata and keyslots area (ending at ${areaEnd})`);
   }
 
