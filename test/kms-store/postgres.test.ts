@@ -5,12 +5,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pg from 'pg';
 import { needPg } from '../support/peers.js';
 import { RootKey } from '../../src/kms/root-key.js';
 import { PgStore } from '../../src/kms/store/postgres.js';
 import { StoreError } from '../../src/kms/store/errors.js';
 import { openStore } from '../../src/kms/store/open.js';
+import { rotateRootKey } from '../../src/kms/store/rotate.js';
+import { backup, restore } from '../../src/kms/backup.js';
 import { toRow } from '../../src/kms/store/record.js';
 import { PG_MIGRATIONS, SCHEMA_VERSION } from '../../src/kms/store/schema.js';
 import { sampleObject, storeContract } from '../../src/kms/store/store-contract.js';
@@ -131,4 +136,34 @@ test('postgres: a bad URL or an unreachable server is a database_error without t
     }),
     (e: unknown) => e instanceof StoreError && e.code === 'database_error' && !e.message.includes('s3cret'),
   );
+});
+
+test('postgres: rotate-root-key re-seals every object; a backup restores into another schema', async (t) => {
+  const base = needPg(t);
+  if (!base) return;
+  const dir = await mkdtemp(join(tmpdir(), 'cv-pg-rotate-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const url = schemaUrl(base, newSchema(t, base));
+  const rootKey = await RootKey.create(dir);
+  const store = await openStore({ dataDir: dir, database: url, rootKey });
+  const objs = Array.from({ length: 40 }, () => sampleObject());
+  await Promise.all(objs.map((o) => store.insert(o)));
+  await store.close();
+  rootKey.dispose();
+
+  const r = await rotateRootKey({ dataDir: dir, database: url, batchSize: 15 });
+  assert.equal(r.resealed, 40);
+  const k2 = await RootKey.load(dir);
+  assert.equal(k2.id, r.newRootKeyId);
+  const s2 = await openStore({ dataDir: dir, database: url, rootKey: k2 });
+  try {
+    for (const o of objs)
+      assert.deepEqual((await s2.get(o.id))?.material, Buffer.from(o.material as Uint8Array));
+    await backup({ store: s2, rootKey: k2 }, join(dir, 'b'));
+  } finally {
+    await s2.close();
+  }
+  const other = schemaUrl(base, newSchema(t, base));
+  assert.equal((await restore({ dataDir: dir, database: other }, join(dir, 'b'))).objects, 40);
+  k2.dispose();
 });
