@@ -17,8 +17,13 @@ export class TtlvSocket {
   private waiter: (() => void) | undefined;
   private failure: Error | undefined;
   private ended = false;
+  /** The latest TLS session ticket the server sent: pass it as `session` to resume on a new connection. */
+  tlsSession: Buffer | undefined;
 
   private constructor(readonly socket: TLSSocket) {
+    socket.on('session', (s: Buffer) => {
+      this.tlsSession = s;
+    });
     socket.on('data', (chunk: Buffer) => {
       this.buffered = this.buffered.length === 0 ? chunk : Buffer.concat([this.buffered, chunk]);
       this.wake();
