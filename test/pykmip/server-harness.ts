@@ -1,20 +1,18 @@
 /**
  * Starts Debian's `pykmip-server` (package python3-pykmip) for tests: a throw-away PKI made with the
- * `openssl` command, a config file with `auth_suite=TLS1.2`, a temp SQLite database, and a free port
+ * project's PKI (src/common/pki.ts, RSA), a config file with `auth_suite=TLS1.2`, a temp SQLite database, and a free port
  * (PyKMIP cannot bind port 0). `startPykmipServer` resolves once the server accepts connections.
  *
- * Also here: `makeTestPki` (CA, server and client certificates, RSA, with the EKUs PyKMIP checks),
+ * Also here: `makeTestPki` (CA, server and client certificates, with the EKUs PyKMIP checks),
  * `freePort`, and two misbehaving servers for failover and timeout tests.
  */
-import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import net from 'node:net';
 import tls from 'node:tls';
-import { promisify } from 'node:util';
-
-const execFileP = promisify(execFile);
+import { initCa, issueCertificate } from '../../src/common/pki.js';
 
 /** PEM texts of a CA and of one server and one client certificate it issued. */
 export interface TestPki {
@@ -34,67 +32,11 @@ export interface TestPki {
   };
 }
 
-async function openssl(dir: string, args: string[]): Promise<void> {
-  await execFileP('openssl', args, { cwd: dir });
-}
-
-async function issue(dir: string, name: string, ext: string): Promise<void> {
-  await openssl(dir, [
-    'req',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-keyout',
-    `${name}.key`,
-    '-out',
-    `${name}.csr`,
-    '-subj',
-    `/CN=${name}`,
-  ]);
-  await writeFile(join(dir, `${name}.ext`), ext);
-  await openssl(dir, [
-    'x509',
-    '-req',
-    '-in',
-    `${name}.csr`,
-    '-CA',
-    'ca.pem',
-    '-CAkey',
-    'ca.key',
-    '-CAcreateserial',
-    '-out',
-    `${name}.pem`,
-    '-days',
-    '2',
-    '-extfile',
-    `${name}.ext`,
-  ]);
-}
-
 /** A CA plus a server certificate (127.0.0.1, localhost; serverAuth) and a client one (clientAuth). */
 export async function makeTestPki(dir: string): Promise<TestPki> {
-  await mkdir(dir, { recursive: true });
-  await openssl(dir, [
-    'req',
-    '-x509',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-keyout',
-    'ca.key',
-    '-out',
-    'ca.pem',
-    '-days',
-    '2',
-    '-subj',
-    '/CN=cryptvisor test CA',
-    '-addext',
-    'basicConstraints=critical,CA:TRUE',
-    '-addext',
-    'keyUsage=critical,keyCertSign,cRLSign',
-  ]);
-  await issue(dir, 'server', 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n');
-  await issue(dir, 'client', 'extendedKeyUsage=clientAuth\n');
+  await initCa(dir, { commonName: 'cryptvisor test CA', days: 2 });
+  await issueCertificate(dir, 'server', { kind: 'server', sans: ['127.0.0.1', 'localhost'] }, { days: 2 });
+  await issueCertificate(dir, 'client', { kind: 'client' }, { days: 2 });
   const paths = {
     ca: join(dir, 'ca.pem'),
     serverCert: join(dir, 'server.pem'),
