@@ -8,6 +8,7 @@
  * Exports:
  *   unit(encrypt, key, tweak16, data, out)                         synchronous, one data unit
  *   batch(encrypt, key, data, out, sectorSize, firstUnit) -> Promise   on the libuv pool
+ *   batchSync(same)                                                    on the calling thread (small batches)
  * A batch copies the key into its own memory (cleansed when done), holds references to data and
  * out until it completes, and uses one cipher context for all its sectors.
  *
@@ -270,49 +271,73 @@ static void batch_complete(napi_env env, napi_status status, void *p) {
   free(b);
 }
 
+/* Reads the arguments shared by batch and batchSync; returns 0, or -1 with a JS error thrown. */
+typedef struct {
+  int encrypt;
+  unsigned char *key, *in, *out;
+  size_t key_len, len;
+  uint32_t sector_size;
+  uint64_t first_unit;
+} batch_args_t;
+
+static int get_batch_args(napi_env env, napi_value *argv, batch_args_t *a) {
+  size_t out_len = 0;
+  bool lossless = false;
+  if (get_bool(env, argv[0], &a->encrypt) || get_key(env, argv[1], &a->key, &a->key_len) ||
+      get_bytes(env, argv[2], &a->in, &a->len) || get_bytes(env, argv[3], &a->out, &out_len)) {
+    return -1;
+  }
+  if (napi_get_value_uint32(env, argv[4], &a->sector_size) != napi_ok || (a->sector_size != 512 && a->sector_size != 4096)) {
+    return throw_error(env, "ERR_INVALID_ARG_VALUE", "the sector size must be 512 or 4096");
+  }
+  if (napi_get_value_bigint_uint64(env, argv[5], &a->first_unit, &lossless) != napi_ok || !lossless) {
+    return throw_error(env, "ERR_INVALID_ARG_VALUE", "the first unit must be a bigint in [0, 2^64)");
+  }
+  if (a->len != out_len || a->len % a->sector_size != 0) {
+    return throw_error(env, "ERR_INVALID_ARG_VALUE", "data must be whole sectors and out as long as data");
+  }
+  return 0;
+}
+
+/* batchSync(encrypt, key, data, out, sectorSize, firstUnit: bigint): on the calling thread, for small batches. */
+static napi_value js_batch_sync(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value argv[6];
+  batch_args_t a;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 6) {
+    throw_error(env, "ERR_MISSING_ARGS", "batchSync takes 6 arguments");
+    return NULL;
+  }
+  if (get_batch_args(env, argv, &a) != 0) return NULL;
+  if (crypt_sectors(a.encrypt, a.key, a.key_len, a.in, a.out, a.len, a.sector_size, a.first_unit) != 0) {
+    throw_error(env, "ERR_CRYPTO_OPERATION_FAILED", "OpenSSL XTS operation failed");
+  }
+  return NULL;
+}
+
 /* batch(encrypt, key, data, out, sectorSize, firstUnit: bigint) -> Promise<void> */
 static napi_value js_batch(napi_env env, napi_callback_info info) {
   size_t argc = 6;
   napi_value argv[6];
+  batch_args_t a;
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 6) {
     throw_error(env, "ERR_MISSING_ARGS", "batch takes 6 arguments");
     return NULL;
   }
-  int encrypt;
-  unsigned char *key, *in, *out;
-  size_t key_len, in_len, out_len;
-  uint32_t sector_size = 0;
-  uint64_t first_unit = 0;
-  bool lossless = false;
-  if (get_bool(env, argv[0], &encrypt) || get_key(env, argv[1], &key, &key_len) ||
-      get_bytes(env, argv[2], &in, &in_len) || get_bytes(env, argv[3], &out, &out_len)) {
-    return NULL;
-  }
-  if (napi_get_value_uint32(env, argv[4], &sector_size) != napi_ok || (sector_size != 512 && sector_size != 4096)) {
-    throw_error(env, "ERR_INVALID_ARG_VALUE", "the sector size must be 512 or 4096");
-    return NULL;
-  }
-  if (napi_get_value_bigint_uint64(env, argv[5], &first_unit, &lossless) != napi_ok || !lossless) {
-    throw_error(env, "ERR_INVALID_ARG_VALUE", "the first unit must be a bigint in [0, 2^64)");
-    return NULL;
-  }
-  if (in_len != out_len || in_len % sector_size != 0) {
-    throw_error(env, "ERR_INVALID_ARG_VALUE", "data must be whole sectors and out as long as data");
-    return NULL;
-  }
+  if (get_batch_args(env, argv, &a) != 0) return NULL;
   batch_t *b = (batch_t *)calloc(1, sizeof *b);
   if (b == NULL) {
     throw_error(env, "ERR_MEMORY_ALLOCATION_FAILED", "out of memory");
     return NULL;
   }
-  b->encrypt = encrypt;
-  memcpy(b->key, key, key_len);
-  b->key_len = key_len;
-  b->in = in;
-  b->out = out;
-  b->len = in_len;
-  b->sector_size = sector_size;
-  b->first_unit = first_unit;
+  b->encrypt = a.encrypt;
+  memcpy(b->key, a.key, a.key_len);
+  b->key_len = a.key_len;
+  b->in = a.in;
+  b->out = a.out;
+  b->len = a.len;
+  b->sector_size = a.sector_size;
+  b->first_unit = a.first_unit;
   napi_value promise, name;
   if (napi_create_reference(env, argv[2], 1, &b->data_ref) != napi_ok ||
       napi_create_reference(env, argv[3], 1, &b->out_ref) != napi_ok ||
@@ -339,7 +364,8 @@ NAPI_MODULE_INIT() {
       {"direct", NULL, NULL, NULL, NULL, direct, napi_enumerable, NULL},
       {"unit", NULL, js_unit, NULL, NULL, NULL, napi_enumerable, NULL},
       {"batch", NULL, js_batch, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"batchSync", NULL, js_batch_sync, NULL, NULL, NULL, napi_enumerable, NULL},
   };
-  if (napi_define_properties(env, exports, 3, props) != napi_ok) return NULL;
+  if (napi_define_properties(env, exports, 4, props) != napi_ok) return NULL;
   return exports;
 }

@@ -3,6 +3,8 @@
  *
  * Batches run on the libuv thread pool, off the main thread; a batch of at least 2 × splitBytes
  * is split into up to `parallel` parts that run at once, so every core works on one big batch.
+ * A batch of at most inlineBytes (default 16 KiB, a few microseconds of work) runs on the calling
+ * thread instead: handing it to a pool thread and back would cost more than the cipher.
  */
 import { availableParallelism } from 'node:os';
 import { createRequire } from 'node:module';
@@ -16,6 +18,7 @@ interface XtsAddon {
   readonly direct: boolean;
   unit(encrypt: boolean, key: Uint8Array, tweak16: Uint8Array, data: Uint8Array, out: Uint8Array): void;
   batch(encrypt: boolean, key: Uint8Array, data: Uint8Array, out: Uint8Array, sectorSize: number, firstUnit: bigint): Promise<void>;
+  batchSync(encrypt: boolean, key: Uint8Array, data: Uint8Array, out: Uint8Array, sectorSize: number, firstUnit: bigint): void;
 }
 
 /** dist/src/crypto/xts/ → the repository root → native/build/Release. */
@@ -47,6 +50,8 @@ export interface NativeEngineOptions {
   readonly parallel?: number;
   /** The smallest part worth a thread of its own (default 128 KiB). */
   readonly splitBytes?: number;
+  /** Batches up to this size run on the calling thread (default 16 KiB; 0: never). */
+  readonly inlineBytes?: number;
 }
 
 function engineFailed(err: unknown): CryptoError {
@@ -56,11 +61,20 @@ function engineFailed(err: unknown): CryptoError {
 export function createNativeXtsEngine(addon: XtsAddon, opts: NativeEngineOptions = {}): XtsEngine {
   const parallel = Math.max(1, Math.floor(opts.parallel ?? availableParallelism()));
   const splitBytes = Math.max(4096, opts.splitBytes ?? 128 * 1024);
+  const inlineBytes = Math.max(0, opts.inlineBytes ?? 16 * 1024);
 
   async function batch(encrypt: boolean, key: XtsKey, data: Uint8Array, o: XtsBatchOptions): Promise<void> {
     const { sectors, unitsPerSector } = checkBatch(key, data, o);
     const out = o.out ?? data;
     if (sectors === 0) return;
+    if (data.length <= inlineBytes) {
+      try {
+        key.use((k) => addon.batchSync(encrypt, k, data, out, o.sectorSize, o.firstUnit));
+      } catch (err) {
+        throw engineFailed(err);
+      }
+      return;
+    }
     const parts = Math.max(1, Math.min(parallel, Math.floor(data.length / splitBytes)));
     const perPart = Math.ceil(sectors / parts);
     const jobs: Promise<void>[] = [];

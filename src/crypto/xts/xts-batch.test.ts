@@ -11,7 +11,10 @@ import type { XtsEngine, XtsSectorSize } from './engine.js';
 function engines(): XtsEngine[] {
   const out: XtsEngine[] = [getFallbackXtsEngine()];
   const native = getNativeXtsEngine();
-  if (native !== null) out.push(native, getNativeXtsEngine({ parallel: 4, splitBytes: 4096 }) ?? native);
+  if (native !== null) {
+    out.push(native, getNativeXtsEngine({ parallel: 4, splitBytes: 4096 }) ?? native);
+    out.push(getNativeXtsEngine({ inlineBytes: 0 }) ?? native, getNativeXtsEngine({ inlineBytes: 1 << 30 }) ?? native);
+  }
   return out;
 }
 
@@ -54,6 +57,12 @@ for (const size of [512, 4096] as const) {
       assert.equal(inPlace.equals(expected), true, `${engine.name} encrypt in place`);
       await engine.decrypt(key, inPlace, { sectorSize: size, firstUnit: first });
       assert.equal(inPlace.equals(plain), true, `${engine.name} decrypt in place`);
+      // Small batches (which the native engine runs inline by default) give the same sectors.
+      for (const n of [1, 2, 4]) {
+        const small = Buffer.from(plain.subarray(3 * size, (3 + n) * size));
+        await engine.encrypt(key, small, { sectorSize: size, firstUnit: first + BigInt(3 * (size / 512)) });
+        assert.equal(small.equals(expected.subarray(3 * size, (3 + n) * size)), true, `${engine.name} ${n} sectors`);
+      }
       // A batch that starts in the middle gives the same sectors as the whole batch.
       const tail = Buffer.from(plain.subarray(5 * size));
       await engine.encrypt(key, tail, { sectorSize: size, firstUnit: first + BigInt(5 * (size / 512)) });
