@@ -3,7 +3,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readLuks2Header } from './read-header.js';
 import { LuksError } from './errors.js';
-import { fixedKey, imageBytes, prng, rewriteCopy, testHeader } from './test-fixtures.js';
+import { addPassphraseKeyslot } from './add-keyslot.js';
+import { openPassphraseKeyslot } from './open-keyslot.js';
+import { fixedKey, imageBytes, imageFile, prng, rewriteCopy, secret, tempDir, testHeader } from './test-fixtures.js';
 
 async function expectHeaderOrLuksError(img: Buffer, what: string): Promise<'ok' | string> {
   try {
@@ -60,4 +62,63 @@ test('random mutations of the JSON text with valid checksums never crash the rea
     codes.set(code, (codes.get(code) ?? 0) + 1);
   }
   assert.ok(codes.has('json_invalid') && codes.has('schema_invalid'), JSON.stringify([...codes]));
+});
+
+/** Every [object, key] leaf under root, to replace one at random. */
+function leaves(root: Record<string, unknown>): [Record<string, unknown>, string][] {
+  const out: [Record<string, unknown>, string][] = [];
+  const stack: Record<string, unknown>[] = [root];
+  while (stack.length > 0) {
+    const o = stack.pop() as Record<string, unknown>;
+    for (const [k, v] of Object.entries(o)) {
+      out.push([o, k]);
+      if (typeof v === 'object' && v !== null) stack.push(v as Record<string, unknown>);
+    }
+  }
+  return out;
+}
+
+const HOSTILE: unknown[] = [0, -1, 1, 7, 2 ** 53, 1e300, 0.5, '0', '-1', '7', 'dynamic', '99999999999999999999', '16777216',
+  null, [], {}, ['0'], 'abc', true, 4000, 1, 512, 4096, 'aes-xts-plain64', 'aes-cbc-essiv:sha256', 'sha1', 'nohash',
+  'argon2id', 'pbkdf2', 'luks2', 'raw', 'AAAA', 'AA==', ''];
+
+test('hostile values anywhere in a header with a keyslot never crash reading or opening it', async () => {
+  const key = fixedKey('fuzz-open');
+  const created = await testHeader(key);
+  const img = imageBytes(created);
+  const { dir, cleanup } = await tempDir();
+  const fh = await imageFile(dir, 'fuzz.img', img);
+  try {
+    const withSlot = await addPassphraseKeyslot(fh, created.header, key, secret('fuzz'), { iterations: 1000, sync: false });
+    await fh.read(img, 0, 0x8000 + 258048, 0);
+    const rnd = prng(99);
+    const outcomes = new Map<string, number>();
+    for (let i = 0; i < 150; i++) {
+      const json = structuredClone(withSlot.json) as unknown as Record<string, unknown>;
+      const all = leaves(json);
+      for (let n = 1 + Math.floor(rnd() * 2); n > 0; n--) {
+        const [o, k] = all[Math.floor(rnd() * all.length)]!;
+        o[k] = structuredClone(HOSTILE[Math.floor(rnd() * HOSTILE.length)]);
+      }
+      const text = JSON.stringify(json);
+      rewriteCopy(img, withSlot, 'primary', text);
+      rewriteCopy(img, withSlot, 'secondary', text);
+      let outcome: string;
+      try {
+        const h = await readLuks2Header(img);
+        const { volumeKey } = await openPassphraseKeyslot(h, img, secret('fuzz'));
+        outcome = volumeKey.equals(key) ? 'opened' : 'wrong key';
+        volumeKey.dispose();
+      } catch (err) {
+        assert.ok(err instanceof LuksError, `mutation ${i}: ${String(err)}\n${text}`);
+        outcome = err.code;
+      }
+      outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
+    }
+    assert.equal(outcomes.get('wrong key'), undefined, 'a key is only ever returned when it is the volume key');
+    assert.ok(outcomes.has('opened') && outcomes.has('schema_invalid'), JSON.stringify([...outcomes]));
+  } finally {
+    await fh.close();
+    await cleanup();
+  }
 });
