@@ -1743,6 +1743,8 @@ const SINCE: Readonly<Record<string, Readonly<Record<string, string>>>> = {
 };
 
 const RESERVED_IN_2: Readonly<Record<string, readonly string[]>> = {
+  // KMIP 2.0 designates every 1.3/1.4 profile name (values below 0x104) (Reserved).
+  ProfileName: Object.keys(ProfileName).filter((k) => ProfileName[k as keyof typeof ProfileName] < 0x104),
   CertificateRequestType: ['PGP'],
   CryptographicUsageMask: [
     'GenerateCryptogram',
