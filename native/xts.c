@@ -280,9 +280,13 @@ typedef struct {
   uint64_t first_unit;
 } batch_args_t;
 
-static int get_batch_args(napi_env env, napi_value *argv, batch_args_t *a) {
+static int get_batch_args(napi_env env, napi_callback_info info, napi_value argv[6], batch_args_t *a) {
+  size_t argc = 6;
   size_t out_len = 0;
   bool lossless = false;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 6) {
+    return throw_error(env, "ERR_MISSING_ARGS", "a batch takes 6 arguments");
+  }
   if (get_bool(env, argv[0], &a->encrypt) || get_key(env, argv[1], &a->key, &a->key_len) ||
       get_bytes(env, argv[2], &a->in, &a->len) || get_bytes(env, argv[3], &a->out, &out_len)) {
     return -1;
@@ -301,14 +305,9 @@ static int get_batch_args(napi_env env, napi_value *argv, batch_args_t *a) {
 
 /* batchSync(encrypt, key, data, out, sectorSize, firstUnit: bigint): on the calling thread, for small batches. */
 static napi_value js_batch_sync(napi_env env, napi_callback_info info) {
-  size_t argc = 6;
   napi_value argv[6];
   batch_args_t a;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 6) {
-    throw_error(env, "ERR_MISSING_ARGS", "batchSync takes 6 arguments");
-    return NULL;
-  }
-  if (get_batch_args(env, argv, &a) != 0) return NULL;
+  if (get_batch_args(env, info, argv, &a) != 0) return NULL;
   if (crypt_sectors(a.encrypt, a.key, a.key_len, a.in, a.out, a.len, a.sector_size, a.first_unit) != 0) {
     throw_error(env, "ERR_CRYPTO_OPERATION_FAILED", "OpenSSL XTS operation failed");
   }
@@ -317,14 +316,9 @@ static napi_value js_batch_sync(napi_env env, napi_callback_info info) {
 
 /* batch(encrypt, key, data, out, sectorSize, firstUnit: bigint) -> Promise<void> */
 static napi_value js_batch(napi_env env, napi_callback_info info) {
-  size_t argc = 6;
   napi_value argv[6];
   batch_args_t a;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 6) {
-    throw_error(env, "ERR_MISSING_ARGS", "batch takes 6 arguments");
-    return NULL;
-  }
-  if (get_batch_args(env, argv, &a) != 0) return NULL;
+  if (get_batch_args(env, info, argv, &a) != 0) return NULL;
   batch_t *b = (batch_t *)calloc(1, sizeof *b);
   if (b == NULL) {
     throw_error(env, "ERR_MEMORY_ALLOCATION_FAILED", "out of memory");
