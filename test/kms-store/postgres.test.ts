@@ -14,6 +14,7 @@ import { RootKey } from '../../src/kms/root-key.js';
 import { PgStore } from '../../src/kms/store/postgres.js';
 import { StoreError } from '../../src/kms/store/errors.js';
 import { openStore } from '../../src/kms/store/open.js';
+import { storeExists } from '../../src/kms/store/backend.js';
 import { rotateRootKey } from '../../src/kms/store/rotate.js';
 import { backup, restore } from '../../src/kms/backup.js';
 import { toRow } from '../../src/kms/store/record.js';
@@ -86,6 +87,11 @@ test('postgres: a v1 schema is migrated forward on open; a newer one is refused'
     );
   });
   const url = schemaUrl(base, schema);
+  assert.equal(await storeExists({ dataDir: '/nonexistent', database: url }), true);
+  assert.equal(
+    await storeExists({ dataDir: '/nonexistent', database: schemaUrl(base, 'cv_test_absent_schema') }),
+    false,
+  );
   const store = await openStore({ dataDir: '/nonexistent', database: url, rootKey });
   assert.deepEqual(await store.locate({ name: 'second' }), [o.id]);
   assert.deepEqual((await store.get(o.id))?.material, Buffer.from(o.material as Uint8Array));

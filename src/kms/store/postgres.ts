@@ -84,6 +84,23 @@ export class PgStore extends BaseStore implements StoreBackend {
     this.#pool = pool;
   }
 
+  /** True if the URL's schema already holds a KMS store (a schema_version table). */
+  static async exists(url: string): Promise<boolean> {
+    const { connectionString, schema } = parsePgUrl(url);
+    const c = new pg.Client({ connectionString, connectionTimeoutMillis: 10_000 });
+    try {
+      await c.connect();
+      const r = await c.query<{ t: string | null }>('SELECT to_regclass($1) AS t', [
+        `${schema}.schema_version`,
+      ]);
+      return r.rows[0]?.t != null;
+    } catch (err) {
+      throw new StoreError('database_error', 'cannot reach the KMS database on PostgreSQL', { cause: err });
+    } finally {
+      await c.end().catch(() => undefined);
+    }
+  }
+
   static async open(opts: {
     url: string;
     rootKey: RootKey;

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { RootKey } from '../root-key.js';
 import { StoreError } from './errors.js';
 import { openStore } from './open.js';
+import { assertNoStore, storeExists } from './backend.js';
 import { SCHEMA_VERSION, SQLITE_MIGRATIONS } from './schema.js';
 import { SQLITE_FILE, SqliteStore, migrateSqlite } from './sqlite.js';
 import { sampleObject, storeContract } from './store-contract.js';
@@ -89,5 +90,18 @@ test('sqlite: a v1 database is migrated forward on open; a newer one is refused'
   await assert.rejects(
     openStore({ dataDir: dir, rootKey }),
     (e: unknown) => e instanceof StoreError && e.code === 'schema_too_new',
+  );
+});
+
+test('sqlite: storeExists / assertNoStore see an existing store', async (t) => {
+  const dir = await tmp(t);
+  assert.equal(await storeExists({ dataDir: dir }), false);
+  await assertNoStore({ dataDir: dir });
+  const store = await openStore({ dataDir: dir, rootKey: RootKey.fromBytes(new Uint8Array(32)) });
+  await store.close();
+  assert.equal(await storeExists({ dataDir: dir }), true);
+  await assert.rejects(
+    assertNoStore({ dataDir: dir }),
+    (e: unknown) => e instanceof StoreError && e.code === 'store_exists',
   );
 });
