@@ -1,0 +1,174 @@
+/**
+ * NBD data path, side by side over Unix sockets on the same data (DESIGN/issue 3 "Performance"):
+ *   ours        — `cryptvisor`'s NbdServer, EncryptedDevice over a LUKS2 image (own process)
+ *   nbdkit-luks — `nbdkit file --filter=luks` on a LUKSv1 image from `qemu-img create -f luks`
+ *   qemu-nbd    — `qemu-nbd` with the luks driver on its own LUKSv1 image
+ *   nbdkit      — `nbdkit file` on a raw image (unencrypted reference)
+ * Each: nbdcopy write and read of the whole size, then fio (nbd engine, iodepth 16) 4k random
+ * read/write and 1M sequential read/write. Targets: ours >= 3x nbdkit-luks and qemu-nbd, >= 0.6x nbdkit.
+ *
+ *   node dist/bench/nbd.js    (CRYPTVISOR_BENCH_NBD_SIZE=1G, CRYPTVISOR_BENCH_FIO_SECONDS=10)
+ *   node dist/bench/nbd.js --serve IMG SOCKET   (internal: our server, key on stdin)
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomFillSync } from 'node:crypto';
+import { existsSync, mkdtempSync, openSync, closeSync, writeSync, rmSync, readFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { SecretBytes, createXtsKey } from '../src/crypto/index.js';
+import { parseSize } from '../src/common/size.js';
+import { DEFAULT_DATA_OFFSET, formatLuks2 } from '../src/luks/index.js';
+import { EncryptedDevice, EngineXtsCipher, FileDevice, NbdServer } from '../src/nbd/index.js';
+
+const PASS = 'bench-passphrase';
+
+async function serveMode(image: string, socket: string): Promise<void> {
+  const key = SecretBytes.from(readFileSync(0), { zeroSource: true });
+  const cipher = new EngineXtsCipher(createXtsKey(key));
+  key.dispose();
+  const file = await FileDevice.open(image, { offset: DEFAULT_DATA_OFFSET });
+  const dev = new EncryptedDevice(file, cipher);
+  const server = new NbdServer({ exports: [{ name: '', device: dev }] });
+  await server.listenUnix(socket);
+  process.stdout.write(`ready ${cipher.engineName}\n`);
+  const stop = (): void => {
+    void server.close().then(() => dev.close()).then(() => process.exit(0));
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}
+
+function waitForSocket(path: string, child: ChildProcess): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const started = Date.now();
+    const tick = (): void => {
+      if (existsSync(path)) resolve();
+      else if (child.exitCode !== null || Date.now() - started > 30_000) reject(new Error(`server for ${path} did not start`));
+      else setTimeout(tick, 50);
+    };
+    tick();
+  });
+}
+
+function sh(cmd: string, args: string[]): string {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr}`);
+  return r.stdout;
+}
+
+/** Runs a client asynchronously (our server may share nothing with it, but keep the loop free). */
+function timed(cmd: string, args: string[]): Promise<{ seconds: number; stdout: string }> {
+  return new Promise((resolve, reject) => {
+    const t0 = process.hrtime.bigint();
+    const c = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    c.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    c.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    c.on('close', (code) => {
+      if (code === 0) resolve({ seconds: Number(process.hrtime.bigint() - t0) / 1e9, stdout: out });
+      else reject(new Error(`${cmd} failed (${code}): ${err}`));
+    });
+  });
+}
+
+interface Row {
+  name: string;
+  copyWrite: number;
+  copyRead: number;
+  fio: Record<string, number>;
+}
+
+const FIO_JOBS: Array<[string, string[]]> = [
+  ['4k randread IOPS', ['--rw=randread', '--bs=4k']],
+  ['4k randwrite IOPS', ['--rw=randwrite', '--bs=4k']],
+  ['1M read MB/s', ['--rw=read', '--bs=1M']],
+  ['1M write MB/s', ['--rw=write', '--bs=1M']],
+];
+
+async function measure(name: string, uri: string, data: string, size: number, fioSeconds: number): Promise<Row> {
+  const w = await timed('nbdcopy', [data, uri]);
+  const r = await timed('nbdcopy', [uri, 'null:']);
+  const fio: Record<string, number> = {};
+  for (const [label, args] of FIO_JOBS) {
+    const out = await timed('fio', ['--name=b', '--ioengine=nbd', `--uri=${uri}`, '--iodepth=16', `--size=${size}`, '--time_based',
+      `--runtime=${fioSeconds}`, '--output-format=json', '--randseed=1', ...args]);
+    const job = (JSON.parse(out.stdout.slice(out.stdout.indexOf('{'))) as { jobs: Array<Record<string, { iops: number; bw_bytes: number }>> }).jobs[0];
+    const side = args[0]?.includes('write') ? job?.['write'] : job?.['read'];
+    fio[label] = label.includes('IOPS') ? (side?.iops ?? 0) : (side?.bw_bytes ?? 0) / 1e6;
+  }
+  const row = { name, copyWrite: size / 1e6 / w.seconds, copyRead: size / 1e6 / r.seconds, fio };
+  console.log(`${name.padEnd(12)} nbdcopy write ${row.copyWrite.toFixed(0)} MB/s, read ${row.copyRead.toFixed(0)} MB/s; ` +
+    Object.entries(fio).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', '));
+  return row;
+}
+
+async function main(): Promise<void> {
+  const size = parseSize(process.env['CRYPTVISOR_BENCH_NBD_SIZE'] ?? '1G');
+  const fioSeconds = Number(process.env['CRYPTVISOR_BENCH_FIO_SECONDS'] ?? '10');
+  for (const tool of ['nbdcopy', 'fio', 'nbdkit', 'qemu-nbd', 'qemu-img']) {
+    if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) throw new Error(`bench/nbd needs ${tool} (bash .ci/setup)`);
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'cv-bench-nbd-'));
+  const children: ChildProcess[] = [];
+  try {
+    console.log(`size ${size} bytes, fio ${fioSeconds} s per job, load average ${loadavg()[0]?.toFixed(1)}`);
+    const data = join(dir, 'data.bin');
+    const fd = openSync(data, 'w');
+    const chunk = Buffer.allocUnsafe(4 * 1024 * 1024);
+    for (let at = 0; at < size; at += chunk.length) writeSync(fd, randomFillSync(chunk), 0, Math.min(chunk.length, size - at));
+    closeSync(fd);
+
+    // Our LUKS2 image, with a random DEK handed to the server process on stdin.
+    const ours = join(dir, 'ours.img');
+    const dek = SecretBytes.random(64);
+    await formatLuks2(ours, size, { volumeKey: dek, token: { keyProviderId: null, keyId: null, wrappedKey: null }, payloadSize: size });
+    const luksArgs = (img: string): string[] => ['create', '-q', '-f', 'luks', '--object', `secret,id=s0,data=${PASS}`, '-o', 'key-secret=s0', img, String(size)];
+    sh('qemu-img', luksArgs(join(dir, 'nbdkit-luks.img')));
+    sh('qemu-img', luksArgs(join(dir, 'qemu-nbd.img')));
+    sh('truncate', ['-s', String(size), join(dir, 'plain.img')]);
+
+    const self = fileURLToPath(import.meta.url);
+    const servers: Array<[string, string, string[]]> = [
+      ['ours', process.execPath, [self, '--serve', ours, join(dir, 'ours.sock')]],
+      ['nbdkit-luks', 'nbdkit', ['-f', '-U', join(dir, 'nbdkit-luks.sock'), '--filter=luks', 'file', join(dir, 'nbdkit-luks.img'), `passphrase=${PASS}`]],
+      ['qemu-nbd', 'qemu-nbd', ['--object', `secret,id=s0,data=${PASS}`, '--image-opts', `driver=luks,key-secret=s0,file.driver=file,file.filename=${join(dir, 'qemu-nbd.img')}`,
+        '-k', join(dir, 'qemu-nbd.sock'), '--persistent', '--shared=8', '--cache=writeback']],
+      ['nbdkit', 'nbdkit', ['-f', '-U', join(dir, 'nbdkit.sock'), 'file', join(dir, 'plain.img')]],
+    ];
+    const rows: Row[] = [];
+    for (const [name, cmd, args] of servers) {
+      const sock = join(dir, `${name}.sock`);
+      const child = spawn(cmd, args, { stdio: ['pipe', 'inherit', 'inherit'] });
+      children.push(child);
+      if (name === 'ours') dek.use((b) => child.stdin?.end(b));
+      else child.stdin?.end();
+      await waitForSocket(sock, child);
+      rows.push(await measure(name, `nbd+unix:///?socket=${sock}`, data, size, fioSeconds));
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+    }
+    dek.dispose();
+
+    const get = (n: string): Row | undefined => rows.find((r) => r.name === n);
+    const o = get('ours');
+    console.log('\nratios (ours / other), nbdcopy write, read:');
+    for (const [n, target] of [['nbdkit-luks', 3], ['qemu-nbd', 3], ['nbdkit', 0.6]] as const) {
+      const x = get(n);
+      if (o === undefined || x === undefined) continue;
+      const w = o.copyWrite / x.copyWrite;
+      const r = o.copyRead / x.copyRead;
+      console.log(`  vs ${n.padEnd(12)} write ${w.toFixed(2)}x, read ${r.toFixed(2)}x (target >= ${target}x: ${w >= target && r >= target ? 'met' : 'NOT met'})`);
+    }
+  } finally {
+    for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[2] === '--serve') {
+  await serveMode(process.argv[3] as string, process.argv[4] as string);
+} else {
+  await main();
+}
