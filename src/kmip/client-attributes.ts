@@ -10,6 +10,7 @@ import { Tag } from './tags.js';
 import { NameType } from './enums.js';
 import { struct, text, enumItem, int, child, children } from './ttlv.js';
 import type { TtlvItem } from './ttlv-types.js';
+import type { ProtocolVersion } from './messages.js';
 import {
   attributeFrom1x,
   attributeReference,
@@ -19,11 +20,6 @@ import {
   writeAttributes,
   type KmipAttribute,
 } from './attributes.js';
-
-export interface ProtocolVersion {
-  readonly major: number;
-  readonly minor: number;
-}
 
 const isKmip2 = (v: ProtocolVersion): boolean => v.major >= 2;
 

@@ -8,16 +8,11 @@ import { Tag } from './tags.js';
 import { ObjectType, ResultStatus, enumDef, enumValueName } from './enums.js';
 import {
   struct,
-  int,
-  enumItem,
   encodeTtlv,
   decodeTtlv,
   child,
-  children,
   getEnum,
   getInt,
-  getStruct,
-  getText,
   reqEnum,
   reqStruct,
   reqText,
@@ -25,7 +20,12 @@ import {
 import type { StructureItem, TtlvItem } from './ttlv-types.js';
 import { KmipError } from './errors.js';
 import { KmipClientError, KmipOperationError } from './client-errors.js';
-import type { ProtocolVersion } from './client-attributes.js';
+import {
+  buildRequestMessage,
+  parseResponseMessage,
+  type ProtocolVersion,
+  type ResponseMessage,
+} from './messages.js';
 
 /** A managed object fetched with Get. The caller disposes `material` when done. */
 export interface KmipManagedObject {
@@ -55,18 +55,11 @@ export function encodeSingleRequest(
   payloadItems: readonly TtlvItem[],
 ): Buffer {
   return encodeTtlv(
-    struct(Tag.RequestMessage, [
-      struct(Tag.RequestHeader, [versionItem(v), int(Tag.BatchCount, 1)]),
-      struct(Tag.BatchItem, [enumItem(Tag.Operation, operation), struct(Tag.RequestPayload, payloadItems)]),
-    ]),
+    buildRequestMessage({
+      header: { protocolVersion: v },
+      batchItems: [{ operation, payload: struct(Tag.RequestPayload, payloadItems) }],
+    }),
   );
-}
-
-export function versionItem(v: ProtocolVersion): TtlvItem {
-  return struct(Tag.ProtocolVersion, [
-    int(Tag.ProtocolVersionMajor, v.major),
-    int(Tag.ProtocolVersionMinor, v.minor),
-  ]);
 }
 
 /** Decodes a response to a one-item batch: the payload on Success, KmipOperationError otherwise. */
@@ -76,54 +69,40 @@ export function parseSingleResponse(
   maxMessageBytes: number,
 ): StructureItem {
   const opName = nameOf(OPERATION_DEF, operation);
-  let item: TtlvItem;
-  let batch: TtlvItem[];
+  let response: ResponseMessage;
   try {
-    item = decodeTtlv(raw, { maxMessageBytes });
-    if (item.tag !== Tag.ResponseMessage) throw new KmipError('invalid_message', 'not a Response Message');
-    reqStruct(item, Tag.ResponseHeader);
-    batch = children(item, Tag.BatchItem);
+    response = parseResponseMessage(decodeTtlv(raw, { maxMessageBytes }));
   } catch (err) {
-    if (err instanceof KmipError)
-      throw new KmipClientError('response_invalid', `the ${opName} response is malformed: ${err.message}`, {
-        cause: err,
-      });
+    if (err instanceof KmipError) throw malformed(opName, err);
     throw err;
   }
-  if (batch.length !== 1)
+  if (response.batchItems.length !== 1)
     throw new KmipClientError(
       'response_invalid',
-      `the ${opName} response has ${batch.length} batch items, expected 1`,
+      `the ${opName} response has ${response.batchItems.length} batch items, expected 1`,
     );
-  const bi = batch[0]!;
-  try {
-    const op = getEnum(bi, Tag.Operation);
-    if (op !== undefined && op !== operation) {
-      throw new KmipClientError(
-        'response_invalid',
-        `the response answers ${nameOf(OPERATION_DEF, op)}, not ${opName}`,
-      );
-    }
-    const status = reqEnum(bi, Tag.ResultStatus);
-    if (status !== ResultStatus.Success) {
-      const reason = getEnum(bi, Tag.ResultReason);
-      const message = getText(bi, Tag.ResultMessage);
-      throw new KmipOperationError({
-        operation: opName,
-        resultStatus: nameOf(RESULT_STATUS_DEF, status),
-        ...(reason !== undefined ? { resultReason: reason } : {}),
-        ...(message !== undefined ? { resultMessage: message } : {}),
-      });
-    }
-    return getStruct(bi, Tag.ResponsePayload) ?? struct(Tag.ResponsePayload, []);
-  } catch (err) {
-    if (err instanceof KmipError && !(err instanceof KmipOperationError)) {
-      throw new KmipClientError('response_invalid', `the ${opName} response is malformed: ${err.message}`, {
-        cause: err,
-      });
-    }
-    throw err;
+  const bi = response.batchItems[0]!;
+  if (bi.operation !== undefined && bi.operation !== operation) {
+    throw new KmipClientError(
+      'response_invalid',
+      `the response answers ${nameOf(OPERATION_DEF, bi.operation)}, not ${opName}`,
+    );
   }
+  if (bi.resultStatus !== ResultStatus.Success) {
+    throw new KmipOperationError({
+      operation: opName,
+      resultStatus: nameOf(RESULT_STATUS_DEF, bi.resultStatus),
+      ...(bi.resultReason !== undefined ? { resultReason: bi.resultReason } : {}),
+      ...(bi.resultMessage !== undefined ? { resultMessage: bi.resultMessage } : {}),
+    });
+  }
+  return bi.payload ?? struct(Tag.ResponsePayload, []);
+}
+
+function malformed(opName: string, err: KmipError): KmipClientError {
+  return new KmipClientError('response_invalid', `the ${opName} response is malformed: ${err.message}`, {
+    cause: err,
+  });
 }
 
 /** The object of a Get response payload (symmetric key or secret data, not wrapped). */
@@ -168,11 +147,7 @@ export function readPayload<T>(opName: string, read: () => T): T {
   try {
     return read();
   } catch (err) {
-    if (err instanceof KmipError && !(err instanceof KmipOperationError)) {
-      throw new KmipClientError('response_invalid', `the ${opName} response is malformed: ${err.message}`, {
-        cause: err,
-      });
-    }
+    if (err instanceof KmipError && !(err instanceof KmipOperationError)) throw malformed(opName, err);
     throw err;
   }
 }

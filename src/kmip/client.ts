@@ -50,7 +50,6 @@ import {
   parseSingleResponse,
   readManagedObject,
   readPayload,
-  versionItem,
   zeroByteStrings,
   type KmipManagedObject,
 } from './client-messages.js';
@@ -63,8 +62,8 @@ import {
   locateAttributes,
   nameAttribute,
   responseAttributes,
-  type ProtocolVersion,
 } from './client-attributes.js';
+import { protocolVersionItem, type ProtocolVersion } from './messages.js';
 
 export type AlgorithmName = keyof typeof CryptographicAlgorithm;
 export type UsageName = keyof typeof CryptographicUsageMask;
@@ -230,7 +229,7 @@ export class KmipClient {
   async discoverVersions(
     versions: readonly ProtocolVersion[] = CLIENT_PROTOCOL_VERSIONS,
   ): Promise<ProtocolVersion[]> {
-    const payload = await this.#call(Operation.DiscoverVersions, versions.map(versionItem), {
+    const payload = await this.#call(Operation.DiscoverVersions, versions.map(protocolVersionItem), {
       major: 1,
       minor: 1,
     });

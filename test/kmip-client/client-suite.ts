@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KmipClient } from '../../src/kmip/client.js';
 import { KmipOperationError } from '../../src/kmip/client-errors.js';
-import type { ProtocolVersion } from '../../src/kmip/client-attributes.js';
+import type { ProtocolVersion } from '../../src/kmip/messages.js';
 import { isKmipError, type KmipErrorCode } from '../../src/kmip/errors.js';
 import { PYTHON } from '../support/peers.js';
 
