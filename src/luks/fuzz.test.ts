@@ -5,7 +5,8 @@ import { readLuks2Header } from './read-header.js';
 import { LuksError } from './errors.js';
 import { addPassphraseKeyslot } from './add-keyslot.js';
 import { openPassphraseKeyslot } from './open-keyslot.js';
-import { fixedKey, imageBytes, imageFile, prng, rewriteCopy, secret, tempDir, testHeader } from './test-fixtures.js';
+import { prng } from '../../test/support/cli.js';
+import { fixedKey, imageBytes, imageFile, rewriteCopy, secret, tempDir, testHeader } from './test-fixtures.js';
 
 async function expectHeaderOrLuksError(img: Buffer, what: string): Promise<'ok' | string> {
   try {

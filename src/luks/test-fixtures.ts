@@ -1,6 +1,6 @@
 /**
- * Fixtures for the tests of src/luks and test/luks (not exported from index.ts): fixed keys, a
- * seeded PRNG, temporary images, and headers re-encoded with hand-made JSON and valid checksums.
+ * Fixtures for the tests of src/luks and test/luks (not exported from index.ts): fixed keys,
+ * temporary images, and headers re-encoded with hand-made JSON and valid checksums.
  */
 import { createHash } from 'node:crypto';
 import { mkdtemp, open, rm } from 'node:fs/promises';
@@ -26,18 +26,6 @@ export function fixedKey(label: string): SecretBytes {
 
 export function secret(text: string): SecretBytes {
   return SecretBytes.from(Buffer.from(text, 'utf8'), { zeroSource: true });
-}
-
-/** mulberry32: a small seeded PRNG, so fuzzing is deterministic. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export const TEST_TOKEN = { keyProviderId: 'kms-1', keyId: 'key-0001', wrappedKey: 'd3JhcHBlZA==' } as const;

@@ -35,7 +35,8 @@ import {
 } from '../../src/luks/index.js';
 import type { Luks2Header } from '../../src/luks/index.js';
 import type { SecretBytes } from '../../src/crypto/index.js';
-import { fixedKey, prng, secret, tempDir, TEST_TOKEN } from '../../src/luks/test-fixtures.js';
+import { fixedKey, secret, tempDir, TEST_TOKEN } from '../../src/luks/test-fixtures.js';
+import { prng } from '../support/cli.js';
 
 const DECRYPTOR = fileURLToPath(new URL('../../../test/luks/luks2-decrypt.py', import.meta.url));
 const FAST = ['--batch-mode', '--pbkdf', 'pbkdf2', '--pbkdf-force-iterations', '1000'];
