@@ -12,6 +12,7 @@ export type {
 } from './ttlv-types.js';
 export {
   DEFAULT_TTLV_LIMITS,
+  MAX_TTLV_DEPTH,
   TTLV_HEADER_BYTES,
   asBigInt,
   asBool,
@@ -33,6 +34,7 @@ export {
   dateTime,
   dateTimeExt,
   decodeTtlv,
+  depthLimit,
   encodeTtlv,
   encodedLength,
   enumItem,

@@ -8,7 +8,7 @@
 import { KmipError } from './errors.js';
 import { Tag, tagByName, tagName } from './tags.js';
 import { bigIntHex, formatName, isoMicros, isoSeconds, parseValue, valueContext } from './text-values.js';
-import { DEFAULT_TTLV_LIMITS, type TtlvLimits } from './ttlv.js';
+import { DEFAULT_TTLV_LIMITS, depthLimit, type TtlvLimits } from './ttlv.js';
 import { ITEM_TYPE_CODE, type ItemType, type TtlvItem } from './ttlv-types.js';
 
 export type JsonTtlv = {
@@ -60,7 +60,7 @@ function convert(
 
 /** Converts a parsed JSON value to a TTLV item. */
 export function jsonValueToTtlv(v: unknown, limits: Partial<TtlvLimits> = {}): TtlvItem {
-  return convert(v, '', 0, limits.maxDepth ?? DEFAULT_TTLV_LIMITS.maxDepth);
+  return convert(v, '', 0, depthLimit(limits));
 }
 
 /** Parses the JSON encoding of one item. Malformed JSON is KmipError('invalid_message'). */

@@ -276,3 +276,9 @@ test('property: decodeTtlv(encodeTtlv(x)) equals x (seeded)', () => {
     { seed: 42, numRuns: 1500 },
   );
 });
+
+test('a configured depth above MAX_TTLV_DEPTH is capped: no stack overflow', () => {
+  let deep: TtlvItem = int(0x420020, 1);
+  for (let i = 0; i < 5000; i++) deep = struct(0x420020, [deep]);
+  rejects(encodeTtlv(deep), 'invalid_message', { maxDepth: 1_000_000 });
+});

@@ -31,6 +31,14 @@ export interface TtlvLimits {
 
 export const DEFAULT_TTLV_LIMITS: TtlvLimits = Object.freeze({ maxMessageBytes: 1024 * 1024, maxDepth: 32 });
 
+/** The deepest nesting any caller may configure: decoders recurse, and the stack must never overflow. */
+export const MAX_TTLV_DEPTH = 1000;
+
+/** The effective depth limit for the given limits (at most MAX_TTLV_DEPTH). */
+export function depthLimit(limits: Partial<TtlvLimits>): number {
+  return Math.min(limits.maxDepth ?? DEFAULT_TTLV_LIMITS.maxDepth, MAX_TTLV_DEPTH);
+}
+
 export interface TtlvHeader {
   readonly tag: number;
   readonly type: number;
@@ -334,7 +342,7 @@ class Decoder {
  */
 export function decodeTtlv(input: Uint8Array, limits: Partial<TtlvLimits> = {}): TtlvItem {
   const maxMessageBytes = limits.maxMessageBytes ?? DEFAULT_TTLV_LIMITS.maxMessageBytes;
-  const maxDepth = limits.maxDepth ?? DEFAULT_TTLV_LIMITS.maxDepth;
+  const maxDepth = depthLimit(limits);
   if (input.byteLength > maxMessageBytes)
     throw new KmipError(
       'message_too_large',

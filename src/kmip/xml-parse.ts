@@ -6,7 +6,7 @@
  * KmipError('invalid_message'); depth and size are limited like the TTLV decoder.
  */
 import { KmipError } from './errors.js';
-import { DEFAULT_TTLV_LIMITS, type TtlvLimits } from './ttlv.js';
+import { DEFAULT_TTLV_LIMITS, depthLimit, type TtlvLimits } from './ttlv.js';
 
 export interface XmlElement {
   readonly name: string;
@@ -161,7 +161,7 @@ export function parseXml(src: string, limits: Partial<TtlvLimits> = {}): XmlElem
   // The XML form of a message is several times its TTLV size: allow 8x the TTLV limit in characters.
   if (src.length > max * 8)
     throw new KmipError('message_too_large', `XML of ${src.length} characters exceeds the limit`);
-  return new XmlParser(src, limits.maxDepth ?? DEFAULT_TTLV_LIMITS.maxDepth).document();
+  return new XmlParser(src, depthLimit(limits)).document();
 }
 
 /** Escapes a string for an XML attribute value (quotes, markup and whitespace other than space). */
