@@ -8,6 +8,9 @@
  */
 import tls from 'node:tls';
 import { KmipClientError } from './client-errors.js';
+import { KmipError } from './errors.js';
+import { Tag } from './tags.js';
+import { TTLV_HEADER_BYTES, readTtlvHeader, ttlvMessageLength } from './ttlv.js';
 
 export interface KmipEndpoint {
   readonly host: string;
@@ -41,10 +44,6 @@ export const KMIP_TLS_CIPHERS = [
   'ECDHE-RSA-AES128-SHA256',
 ].join(':');
 
-const HEADER_BYTES = 8;
-const TYPE_STRUCTURE = 0x01;
-const TAG_RESPONSE_MESSAGE = 0x42007b;
-
 export function endpointName(e: KmipEndpoint): string {
   return e.host.includes(':') ? `[${e.host}]:${e.port}` : `${e.host}:${e.port}`;
 }
@@ -73,21 +72,20 @@ export class TtlvFramer {
 
   /** The next complete message, or undefined if more bytes are needed. Throws on a bad header. */
   next(): Buffer | undefined {
-    if (this.#buffered < HEADER_BYTES) return undefined;
+    if (this.#buffered < TTLV_HEADER_BYTES) return undefined;
     const all = this.#flatten();
-    const tag = all.readUIntBE(0, 3);
-    const type = all[3];
-    if (tag !== TAG_RESPONSE_MESSAGE || type !== TYPE_STRUCTURE) {
+    let total: number;
+    try {
+      const header = readTtlvHeader(all);
+      if (header.tag !== Tag.ResponseMessage)
+        throw new KmipError('invalid_message', 'not a Response Message');
+      total = ttlvMessageLength(header, { maxMessageBytes: this.#maxBytes });
+    } catch (err) {
+      if (!(err instanceof KmipError)) throw err;
       throw new KmipClientError(
         'response_invalid',
-        'the server sent something other than a KMIP Response Message',
-      );
-    }
-    const total = HEADER_BYTES + all.readUInt32BE(4);
-    if (total > this.#maxBytes) {
-      throw new KmipClientError(
-        'response_invalid',
-        `the server's response claims ${total} bytes, above the limit of ${this.#maxBytes}`,
+        `the server sent something other than a KMIP Response Message within ${this.#maxBytes} bytes (${err.message})`,
+        { cause: err },
       );
     }
     if (all.length < total) return undefined;
