@@ -14,6 +14,8 @@
  * - the order of attributes in GetAttributes answers and of identifiers in Locate answers;
  * - LocatedItems in a Locate answer whose expected form has none (a server MAY include it, KMIP 1.3
  *   §4.9): it must then be an Integer no smaller than the identifiers returned;
+ * - the content of the Random Number Generator attribute (the server's own generator, like a Query
+ *   for RNGs): it must name an RNGAlgorithm;
  * - runs of spaces in AttributeName values: the published 1.0 vectors carry transcription artifacts
  *   such as "Unique   Identifier".
  */
@@ -74,6 +76,36 @@ function describe(item: TtlvItem): string {
   }
 }
 
+/**
+ * The Random Number Generator attribute (KMIP 1.3+) names the server's own generator, as a Query
+ * for RNGs does: its content is server-specific, its form is checked (an RNGAlgorithm).
+ */
+function isRngValue(item: TtlvItem, inRngAttribute: boolean): boolean {
+  return item.tag === Tag.RandomNumberGenerator || (inRngAttribute && item.tag === Tag.AttributeValue);
+}
+
+/** What a field is, for a diff of two lists: an attribute by its name, anything else by its tag. */
+function fieldKey(item: TtlvItem): string {
+  if (item.tag === Tag.AttributeName && item.type === 'TextString') return `"${item.value.replace(/ {2,}/g, ' ')}"`;
+  if (item.tag === Tag.Attribute && item.type === 'Structure') {
+    const n = item.value.find((c) => c.tag === Tag.AttributeName);
+    if (n?.type === 'TextString') return `Attribute "${n.value}"`;
+  }
+  return tagName(item.tag);
+}
+
+/** The fields one list has and the other lacks, as multisets of fieldKey. */
+function difference(exp: readonly TtlvItem[], act: readonly TtlvItem[]): { missing: string[]; extra: string[] } {
+  const left = act.map(fieldKey);
+  const missing: string[] = [];
+  for (const k of exp.map(fieldKey)) {
+    const i = left.indexOf(k);
+    if (i >= 0) left.splice(i, 1);
+    else missing.push(k);
+  }
+  return { missing, extra: left };
+}
+
 /** `Name` for a field alone of its tag among its siblings, `Name[k]` for the k-th of several. */
 function labeller(siblings: readonly TtlvItem[]): (tag: number, k: number) => string {
   const total = new Map<number, number>();
@@ -85,6 +117,8 @@ export class Comparer {
   readonly mismatches: Mismatch[] = [];
   /** The operation name of the batch item being compared (for operation-specific rules). */
   private operation = '';
+  /** Inside a 1.x Attribute named "Random Number Generator". */
+  private rngAttribute = false;
 
   constructor(
     private readonly ctx: CompareContext,
@@ -106,6 +140,15 @@ export class Comparer {
     }
     if (expected.type === 'Structure' && actual.type === 'Structure') {
       if (expected.tag === Tag.BatchItem) this.operation = this.batchOperation(expected);
+      if (isRngValue(expected, this.rngAttribute)) {
+        this.rngAttribute = false;
+        if (!actual.value.some((c) => c.tag === Tag.RNGAlgorithm && c.type === 'Enumeration')) this.fail(path, 'names no RNGAlgorithm');
+        return;
+      }
+      if (expected.tag === Tag.Attribute) {
+        const name = expected.value.find((c) => c.tag === Tag.AttributeName);
+        this.rngAttribute = name?.type === 'TextString' && name.value === 'Random Number Generator';
+      }
       if (expected.tag === Tag.ResponsePayload && this.operation === 'Query') {
         for (const m of compareQueryPayload(expected.value, actual.value, path, this.ctx)) this.mismatches.push(m);
         return;
@@ -188,7 +231,13 @@ export class Comparer {
     }
     const names = (items: readonly TtlvItem[]): string => items.map((c) => tagName(c.tag)).join(',');
     if (exp.length !== act.length) {
-      this.fail(path, `expected ${exp.length} fields [${names(exp)}], got ${act.length} [${names(act)}]`);
+      const { missing, extra } = difference(exp, act);
+      this.fail(
+        path,
+        `expected ${exp.length} fields [${names(exp)}], got ${act.length} [${names(act)}]` +
+          (missing.length > 0 ? `; missing: ${missing.join(', ')}` : '') +
+          (extra.length > 0 ? `; extra: ${extra.join(', ')}` : ''),
+      );
       this.compareOrdered(exp, act, path, true);
       return;
     }

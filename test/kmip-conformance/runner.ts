@@ -31,6 +31,36 @@ export function transportOf(file: VectorFile): { kind: 'tls' } | { kind: 'https'
   return { kind: 'tls' };
 }
 
+/**
+ * The identity a vector file runs as. Files are independent (one identity each), except the Tape
+ * Library profile: TL-M-3 reads, modifies and destroys the keys TL-M-2 wrote, as one library would,
+ * so the TL-M files of one version share an identity (and run in order).
+ */
+export function identityName(file: VectorFile): string {
+  return file.profile === 'TL-M' ? `vector-TL-M-${file.version}` : `vector-${file.name}`;
+}
+
+/**
+ * Vector errata: `OMOS-O-1-14` expects a response header of KMIP 1.3 to a 1.4 request. A server
+ * answers in the request's version (KMIP 1.4 §5), so the expected header version is taken from the
+ * request whenever the two differ; the change is counted and reported.
+ */
+export function headerVersionErratum(expected: TtlvItem, request: TtlvItem): TtlvItem | undefined {
+  const pv = (msg: TtlvItem, header: number): TtlvItem | undefined => {
+    const h = msg.type === 'Structure' ? msg.value.find((c) => c.tag === header) : undefined;
+    return h?.type === 'Structure' ? h.value.find((c) => c.tag === Tag.ProtocolVersion) : undefined;
+  };
+  const want = pv(request, Tag.RequestHeader);
+  const got = pv(expected, Tag.ResponseHeader);
+  if (!want || !got || encodeTtlv(want).equals(encodeTtlv(got)) || expected.type !== 'Structure') return undefined;
+  return {
+    ...expected,
+    value: expected.value.map((c) =>
+      c.tag === Tag.ResponseHeader && c.type === 'Structure' ? { ...c, value: c.value.map((h) => (h.tag === Tag.ProtocolVersion ? want : h)) } : c,
+    ),
+  };
+}
+
 export interface ExchangeFailure {
   readonly exchange: number;
   readonly operation: string;
@@ -43,6 +73,8 @@ export interface VectorResult {
   readonly file: VectorFile;
   readonly passed: boolean;
   readonly exchanges: number;
+  /** Exchanges whose expected header version was corrected (headerVersionErratum). */
+  readonly errata?: readonly number[];
   readonly failure?: ExchangeFailure;
 }
 
@@ -180,6 +212,7 @@ export async function runVectorFile(file: VectorFile, opts: RunOptions): Promise
   } catch (err) {
     return { file, passed: false, exchanges: 0, failure: { exchange: 0, operation: '?', mismatches: [], error: `connect: ${String(err)}` } };
   }
+  const errata: number[] = [];
   try {
     for (const ex of file.exchanges) {
       let operation = '?';
@@ -188,21 +221,26 @@ export async function runVectorFile(file: VectorFile, opts: RunOptions): Promise
         const request = xmlToTtlv(requestXml);
         operation = firstOperation(request);
         collectSent(request, sentBytes, sentDates);
-        const expected = xmlToTtlv(resolveExpected(ex.response));
+        let expected = xmlToTtlv(resolveExpected(ex.response));
+        const corrected = headerVersionErratum(expected, request);
+        if (corrected) {
+          expected = corrected;
+          errata.push(ex.index);
+        }
         const actual = await sender.send(request, requestXml);
         const mismatches = compareResponse(expected, actual, ctx, operationName);
         if (mismatches.length > 0) {
-          return { file, passed: false, exchanges: ex.index, failure: { exchange: ex.index, operation, mismatches } };
+          return { file, passed: false, exchanges: ex.index, errata, failure: { exchange: ex.index, operation, mismatches } };
         }
       } catch (err) {
         const error = err instanceof Error ? err.message : String(err);
-        return { file, passed: false, exchanges: ex.index, failure: { exchange: ex.index, operation, mismatches: [], error } };
+        return { file, passed: false, exchanges: ex.index, errata, failure: { exchange: ex.index, operation, mismatches: [], error } };
       }
     }
   } finally {
     sender.close();
   }
-  return { file, passed: true, exchanges: file.exchanges.length };
+  return { file, passed: true, exchanges: file.exchanges.length, errata };
 }
 
 /** A failure as text: the file, the exchange, its operation and each mismatching path. */
