@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { CryptographicUsageMask } from '../kmip/enums.js';
+import { CryptographicAlgorithm, CryptographicUsageMask, RNGAlgorithm, Tag, enumItem, int, struct } from '../kmip/index.js';
 
 /**
  * One table of the symmetric algorithms the KMS can generate: KMIP Cryptographic Algorithm
@@ -82,3 +82,14 @@ export function generateSymmetricKey(algorithm: string, lengthBits: number, usag
   }
   return { ok: true, material: randomBytes(bytes) };
 }
+
+/**
+ * The generator behind every key the KMS makes: Node's randomBytes, i.e. OpenSSL's default
+ * DRBG (CTR_DRBG with AES-256, NIST SP 800-90A). Reported as the Random Number Generator
+ * attribute of created objects and by Query RNGs.
+ */
+export const RNG_PARAMETERS = struct(Tag.RandomNumberGenerator, [
+  enumItem(Tag.RNGAlgorithm, RNGAlgorithm.DRBG),
+  enumItem(Tag.CryptographicAlgorithm, CryptographicAlgorithm.AES),
+  int(Tag.CryptographicLength, 256),
+]);

@@ -6,6 +6,7 @@ import {
   child,
   children,
   getInt,
+  int,
   struct,
   tagName,
   text,
@@ -99,9 +100,23 @@ export function attrsOfPayload(payload: TtlvItem): Attr[] {
   return out;
 }
 
-/** Model attribute → 1.x Attribute structure. */
-export function attrTo1x(a: Attr): TtlvItem {
-  return struct(Tag.Attribute, [text(Tag.AttributeName, nameTo1x(a.name)), retag(a.value, Tag.AttributeValue)]);
+/** Model attribute → 1.x Attribute structure (with its Attribute Index when it is not the first instance). */
+export function attrTo1x(a: Attr, index = 0): TtlvItem {
+  return struct(Tag.Attribute, [
+    text(Tag.AttributeName, nameTo1x(a.name)),
+    ...(index > 0 ? [int(Tag.AttributeIndex, index)] : []),
+    retag(a.value, Tag.AttributeValue),
+  ]);
+}
+
+/** Model attributes → 1.x Attribute structures, numbering the instances of each name. */
+export function attrsTo1x(attrs: readonly Attr[]): TtlvItem[] {
+  const seen = new Map<string, number>();
+  return attrs.map((a) => {
+    const i = seen.get(a.name) ?? 0;
+    seen.set(a.name, i + 1);
+    return attrTo1x(a, i);
+  });
 }
 
 /** Model attribute → 2.x item (an Attribute with VendorIdentification for custom names). */

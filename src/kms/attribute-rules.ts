@@ -8,6 +8,8 @@ import { isCustomName } from './attribute-io.js';
 /** Set only by the server; a client's Add/Modify/Delete of these is refused. */
 export const SERVER_MANAGED: ReadonlySet<string> = new Set([
   'UniqueIdentifier',
+  'ShortUniqueIdentifier',
+  'KeyFormatType',
   'ObjectType',
   'State',
   'InitialDate',
@@ -36,6 +38,9 @@ export const SERVER_MANAGED: ReadonlySet<string> = new Set([
 export const SETTABLE_AT_CREATION: ReadonlySet<string> = new Set([
   'CryptographicAlgorithm',
   'CryptographicLength',
+  'CertificateType',
+  'CertificateLength',
+  'DigitalSignatureAlgorithm',
   'RandomNumberGenerator',
   'Fresh',
 ]);
@@ -61,8 +66,6 @@ const MULTI_VALUED: ReadonlySet<string> = new Set([
   'CryptographicParameters',
   'CryptographicDomainParameters',
   'Digest',
-  'Description',
-  'Comment',
   'KeyValueLocation',
 ]);
 

@@ -1,12 +1,30 @@
 import { createHash } from 'node:crypto';
-import { HashingAlgorithm, KeyFormatType, State, Tag, bool, dateTime, enumItem, struct, bytes, text } from '../kmip/index.js';
-import type { LifecycleDates } from './lifecycle.js';
+import {
+  HashingAlgorithm,
+  KeyFormatType,
+  ProtectionStorageMask,
+  State,
+  Tag,
+  bool,
+  bytes,
+  dateTime,
+  enumItem,
+  int,
+  interval,
+  struct,
+  tagByName,
+  tagSince,
+  text,
+} from '../kmip/index.js';
+import type { LifecycleDates, ProtocolVersion } from './lifecycle.js';
 import { enumValue } from './kmip-values.js';
 import type { Attr, ManagedObject } from './objects.js';
 
 /**
- * Every attribute of an object as a client sees it: the stored client attributes plus the
- * server-managed ones (identifier, type, state, lifecycle dates, digest, key value present).
+ * Every attribute of an object as a client of a given protocol version sees it: the stored client
+ * attributes plus the server-managed ones (identifier, type, state, lifecycle dates, digest,
+ * fresh, lease time, sensitive/extractable and their history, key format...). An attribute whose
+ * tag a version does not know (KMIP's tag tables record when each appeared) is left out for it.
  */
 const DATE_TAGS: ReadonlyArray<[keyof LifecycleDates, string]> = [
   ['initialDate', 'InitialDate'],
@@ -20,20 +38,32 @@ const DATE_TAGS: ReadonlyArray<[keyof LifecycleDates, string]> = [
   ['lastChangeDate', 'LastChangeDate'],
 ];
 
-export function dateAttrName(key: keyof LifecycleDates): string {
-  return (DATE_TAGS.find(([k]) => k === key) as [keyof LifecycleDates, string])[1];
+/** The lease the KMS grants on keys it gives out (Lease Time), in seconds. */
+export const LEASE_SECONDS = 3600;
+
+function known(name: string, v: ProtocolVersion): boolean {
+  const tag = tagByName(name);
+  const since = tag === undefined ? undefined : tagSince(tag);
+  if (since === undefined) return true;
+  const [major, minor] = since.split('.').map(Number) as [number, number];
+  return v.major > major || (v.major === major && v.minor >= minor);
 }
 
-export function objectAttributes(obj: ManagedObject): Attr[] {
+export function objectAttributes(obj: ManagedObject, v: ProtocolVersion): Attr[] {
+  const isKey = obj.objectType === 'SymmetricKey' || obj.objectType === 'SecretData';
   const out: Attr[] = [
     { name: 'UniqueIdentifier', value: text(Tag.UniqueIdentifier, obj.id) },
+    { name: 'ShortUniqueIdentifier', value: bytes(Tag.ShortUniqueIdentifier, createHash('sha256').update(obj.id).digest()) },
     { name: 'ObjectType', value: enumItem(Tag.ObjectType, enumValue(Tag.ObjectType, obj.objectType) ?? 0) },
   ];
   out.push(...obj.attrs);
   out.push({ name: 'State', value: enumItem(Tag.State, State[obj.state]) });
   for (const [key, name] of DATE_TAGS) {
-    const v = obj.dates[key];
-    if (v !== undefined) out.push({ name, value: dateTime(Tag[name as 'InitialDate'], v) });
+    const d = obj.dates[key];
+    if (d !== undefined) out.push({ name, value: dateTime(Tag[name as 'InitialDate'], d) });
+  }
+  if (obj.dates.initialDate !== undefined && !obj.attrs.some((a) => a.name === 'OriginalCreationDate')) {
+    out.push({ name: 'OriginalCreationDate', value: dateTime(Tag.OriginalCreationDate, obj.dates.initialDate) });
   }
   if (obj.form === 'key' && obj.material) {
     out.push({
@@ -41,23 +71,25 @@ export function objectAttributes(obj: ManagedObject): Attr[] {
       value: struct(Tag.Digest, [
         enumItem(Tag.HashingAlgorithm, HashingAlgorithm.SHA_256),
         bytes(Tag.DigestValue, createHash('sha256').update(obj.material).digest()),
-        enumItem(Tag.KeyFormatType, KeyFormatType.Raw),
+        ...(v.major > 1 || v.minor >= 1 ? [enumItem(Tag.KeyFormatType, KeyFormatType.Raw)] : []),
       ]),
     });
   }
-  if (obj.objectType === 'SymmetricKey' || obj.objectType === 'SecretData' || obj.objectType === 'PrivateKey') {
-    out.push({ name: 'KeyValuePresent', value: bool(Tag.KeyValuePresent, obj.material !== null) });
+  if (isKey) {
+    if (obj.keyFormatType) out.push({ name: 'KeyFormatType', value: enumItem(Tag.KeyFormatType, enumValue(Tag.KeyFormatType, obj.keyFormatType) ?? 1) });
+    out.push({ name: 'LeaseTime', value: interval(Tag.LeaseTime, LEASE_SECONDS) });
+    const has = (n: string): boolean => obj.attrs.some((a) => a.name === n);
+    if (!has('Sensitive')) out.push({ name: 'Sensitive', value: bool(Tag.Sensitive, false) });
+    if (!has('Extractable')) out.push({ name: 'Extractable', value: bool(Tag.Extractable, true) });
+    if (!has('AlwaysSensitive')) out.push({ name: 'AlwaysSensitive', value: bool(Tag.AlwaysSensitive, false) });
+    if (!has('NeverExtractable')) out.push({ name: 'NeverExtractable', value: bool(Tag.NeverExtractable, false) });
+    if (!has('Fresh')) out.push({ name: 'Fresh', value: bool(Tag.Fresh, true) });
+    out.push({ name: 'ProtectionStorageMask', value: int(Tag.ProtectionStorageMask, ProtectionStorageMask.Software) });
   }
-  return out;
-}
-
-/** The attributes with this name, in order. */
-export function attributesNamed(obj: ManagedObject, name: string): Attr[] {
-  return objectAttributes(obj).filter((a) => a.name === name);
+  return out.filter((a) => known(a.name, v));
 }
 
 /** The distinct attribute names an object has, in order. */
-export function attributeNames(obj: ManagedObject): string[] {
-  return [...new Set(objectAttributes(obj).map((a) => a.name))];
+export function attributeNames(obj: ManagedObject, v: ProtocolVersion): string[] {
+  return [...new Set(objectAttributes(obj, v).map((a) => a.name))];
 }
-

@@ -124,7 +124,8 @@ export class Dispatcher {
   private async run(req: ParsedRequest, identity: Identity): Promise<StructureItem> {
     const now = nowSeconds();
     const undo = req.continuation === BatchErrorContinuationOption.Undo;
-    const repo = new ObjectRepo(this.deps.store, identity, now, undo);
+    const v21 = req.version.major > 2 || (req.version.major === 2 && req.version.minor >= 1);
+    const repo = new ObjectRepo(this.deps.store, identity, now, undo, v21 ? 'object_not_found' : 'item_not_found');
     const ctx: OpContext = { version: req.version, identity, now, repo, server: this.deps.server, idPlaceholder: undefined };
     const out: TtlvItem[] = [];
     let durable = false;

@@ -67,10 +67,16 @@ function keyBlock(obj: ManagedObject, format: string, material: Uint8Array, wrap
   const alg = firstAttr(obj, 'CryptographicAlgorithm');
   if (alg) children.push({ ...alg, tag: Tag.CryptographicAlgorithm } as TtlvItem);
   const len = firstAttr(obj, 'CryptographicLength');
-  if (len) children.push({ ...len, tag: Tag.CryptographicLength } as TtlvItem);
-  else if (obj.objectType === 'SymmetricKey') children.push(int(Tag.CryptographicLength, material.length * 8));
+  if (obj.objectType === 'SymmetricKey') {
+    children.push(len ? ({ ...len, tag: Tag.CryptographicLength } as TtlvItem) : int(Tag.CryptographicLength, material.length * 8));
+  }
   if (wrapped) children.push(wrapped.wrappingData);
   return struct(Tag.KeyBlock, children);
+}
+
+/** A Secret/Opaque Data Type kept by name, or by number when the value is vendor-defined. */
+function subtypeValue(tag: number, kept: string): number {
+  return enumValue(tag, kept) ?? (Number(kept) >>> 0);
 }
 
 /** The object structure for Get. `material` is the plaintext (for 'key' objects). */
@@ -83,12 +89,12 @@ export function objectStructure(obj: ManagedObject, format: string, wrapped?: Wr
       return struct(Tag.SymmetricKey, [keyBlock(obj, format, material, wrapped)]);
     case 'SecretData':
       return struct(Tag.SecretData, [
-        enumItem(Tag.SecretDataType, enumValue(Tag.SecretDataType, obj.subtype ?? 'Password') ?? 1),
+        enumItem(Tag.SecretDataType, subtypeValue(Tag.SecretDataType, obj.subtype ?? 'Password')),
         keyBlock(obj, format, material, wrapped),
       ]);
     case 'OpaqueObject':
       return struct(Tag.OpaqueObject, [
-        enumItem(Tag.OpaqueDataType, enumValue(Tag.OpaqueDataType, obj.subtype ?? 'None') ?? 0x80000000),
+        enumItem(Tag.OpaqueDataType, subtypeValue(Tag.OpaqueDataType, obj.subtype ?? 'None')),
         bytes(Tag.OpaqueDataValue, material),
       ]);
     default:

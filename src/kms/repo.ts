@@ -22,6 +22,8 @@ export class ObjectRepo {
     private readonly identity: Identity,
     private readonly now: bigint,
     private readonly deferWrites: boolean,
+    /** KMIP 2.1 calls a missing object Object Not Found; earlier versions Item Not Found. */
+    private readonly notFoundCode: 'item_not_found' | 'object_not_found' = 'item_not_found',
   ) {}
 
   /** The object, or Item Not Found (also for an object of another owner). */
@@ -29,7 +31,7 @@ export class ObjectRepo {
     const pending = this.overlay.get(id);
     if (pending) return pending.obj;
     const stored = await this.store.get(id);
-    if (!stored || !mayAccess(this.identity, stored.owner)) throw new KmipError('item_not_found', 'no such object');
+    if (!stored || !mayAccess(this.identity, stored.owner)) throw new KmipError(this.notFoundCode, 'no such object');
     const obj = fromStored(stored);
     obj.state = advanceByDates(obj.state, obj.dates, this.now);
     return obj;

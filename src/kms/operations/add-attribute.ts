@@ -1,6 +1,7 @@
 import { isV2 } from '../attribute-io.js';
 import type { Operation } from './context.js';
 import { applyDate, checkAdd, echo1x, requestedAttr, touch } from './attribute-edit.js';
+import { checkUniqueNames } from './new-object.js';
 import { targetId, uidItem } from './payload.js';
 
 /** AddAttribute: a new instance of a multi-valued attribute, or the first of a single-valued one. */
@@ -16,6 +17,7 @@ export const addAttribute: Operation = {
       obj.attrs = [...obj.attrs, attr];
       touch(obj, ctx);
     }
+    await checkUniqueNames(ctx, [attr], id);
     await ctx.repo.save(obj);
     return isV2(ctx.version) ? [uidItem(id)] : [uidItem(id), echo1x(attr)];
   },

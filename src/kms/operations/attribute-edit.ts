@@ -4,6 +4,7 @@ import { CLIENT_DATES, SERVER_MANAGED, isMultiValued } from '../attribute-rules.
 import { advanceByDates, denialReason, maySetDate } from '../lifecycle.js';
 import type { Attr, ManagedObject } from '../objects.js';
 import type { OpContext } from './context.js';
+import { trackHistory } from './new-object.js';
 
 /**
  * What the attribute operations share: reading the attribute a request names in either
@@ -85,8 +86,10 @@ export function checkAdd(obj: ManagedObject, a: Attr, ctx: OpContext): void {
   }
 }
 
+/** After a client change: Last Change Date, and the Sensitive/Extractable history. */
 export function touch(obj: ManagedObject, ctx: OpContext): void {
   obj.dates = { ...obj.dates, lastChangeDate: ctx.now };
+  obj.attrs = trackHistory(obj.attrs);
 }
 
 /** The 1.x echo of an attribute in responses. */

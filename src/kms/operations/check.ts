@@ -6,7 +6,7 @@ import { targetId, uidItem } from './payload.js';
 /**
  * Check: the object exists for the caller and allows the usage asked for (Cryptographic Usage
  * Mask: every asked bit must be in the object's mask). Usage limits and lease times are not kept,
- * so those fields are accepted and echoed.
+ * so those fields are accepted; a successful Check answers with the identifier only.
  */
 export const check: Operation = {
   name: 'Check',
@@ -21,11 +21,6 @@ export const check: Operation = {
       const have = mask && mask.type === 'Integer' ? mask.value : 0;
       const want = asInt(asked);
       if ((want & ~have) !== 0) throw new KmipError('incompatible_cryptographic_usage_mask', 'the object does not allow this usage');
-      out.push(asked);
-    }
-    for (const tag of [Tag.UsageLimitsCount, Tag.LeaseTime]) {
-      const c = child(payload, tag);
-      if (c) out.push(c);
     }
     return out;
   },

@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { KmipError, Tag, asEnum, asInt, child, int, type TtlvItem } from '../../kmip/index.js';
-import { generateSymmetricKey } from '../algorithms.js';
+import { RNG_PARAMETERS, generateSymmetricKey } from '../algorithms.js';
 import { attrsOfPayload } from '../attribute-io.js';
 import { enumName } from '../kmip-values.js';
 import { findAttr, type Attr } from '../objects.js';
 import type { Operation } from './context.js';
-import { newObject, setAttr } from './new-object.js';
+import { checkQuantumSafe, checkUniqueNames, newObject, setAttr } from './new-object.js';
 import { produced, uidItem } from './payload.js';
 
 /**
@@ -27,6 +27,7 @@ export const create: Operation = {
       if (!alg || !len) throw new KmipError('invalid_field', 'Create: a symmetric key needs Cryptographic Algorithm and Length');
       const algName = enumName(Tag.CryptographicAlgorithm, asEnum(alg)) ?? `0x${asEnum(alg).toString(16)}`;
       const mask = findAttr(attrs, 'CryptographicUsageMask');
+      checkQuantumSafe(attrs, algName, asInt(len));
       const g = generateSymmetricKey(algName, asInt(len), mask ? asInt(mask) : 0);
       if (!g.ok) {
         throw new KmipError(g.problem === 'usage' ? 'incompatible_cryptographic_usage_mask' : 'invalid_field', g.message);
@@ -43,12 +44,13 @@ export const create: Operation = {
     }
     const obj = newObject(ctx, {
       objectType,
-      attrs,
+      attrs: [...attrs, { name: 'RandomNumberGenerator', value: RNG_PARAMETERS }],
       material,
       form: 'key',
       keyFormatType: objectType === 'SecretData' ? 'Opaque' : 'Raw',
       ...(objectType === 'SecretData' ? { subtype: 'Password' } : {}),
     });
+    await checkUniqueNames(ctx, obj.attrs);
     await ctx.repo.insert(obj);
     produced(ctx, obj.id);
     return [typeItem, uidItem(obj.id)] as TtlvItem[];

@@ -1,5 +1,5 @@
 import { Tag, children, struct, tagByName, enumItem, text, type TtlvItem } from '../../kmip/index.js';
-import { attrTo1x, attrTo2x, isCustomName, isV2, nameTo1x } from '../attribute-io.js';
+import { attrsTo1x, attrTo2x, isCustomName, isV2, nameTo1x } from '../attribute-io.js';
 import { attributeNames, objectAttributes } from '../attribute-view.js';
 import type { Attr } from '../objects.js';
 import type { Operation } from './context.js';
@@ -17,10 +17,10 @@ export const getAttributes: Operation = {
       ...children(payload, Tag.AttributeName).map(namedAttr),
       ...children(payload, Tag.AttributeReference).map(referencedName),
     ];
-    const all = objectAttributes(obj);
+    const all = objectAttributes(obj, ctx.version);
     const picked: Attr[] = wanted.length === 0 ? all : wanted.flatMap((n) => all.filter((a) => a.name === n));
     if (isV2(ctx.version)) return [uidItem(id), struct(Tag.Attributes, picked.map(attrTo2x))];
-    return [uidItem(id), ...picked.map(attrTo1x)];
+    return [uidItem(id), ...attrsTo1x(picked)];
   },
 };
 
@@ -31,7 +31,7 @@ export const getAttributeList: Operation = {
   async run(payload, ctx) {
     const id = targetId(payload, ctx);
     const obj = await ctx.repo.load(id);
-    const names = attributeNames(obj);
+    const names = attributeNames(obj, ctx.version);
     if (!isV2(ctx.version)) return [uidItem(id), ...names.map((n) => text(Tag.AttributeName, nameTo1x(n)))];
     return [uidItem(id), ...names.map(reference)];
   },

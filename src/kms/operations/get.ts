@@ -4,6 +4,7 @@ import {
   Tag,
   WrappingMethod,
   asBool,
+  bool,
   asBytes,
   asStruct,
   asEnum,
@@ -19,6 +20,7 @@ import { checkFormat, objectStructure, type WrappedMaterial } from '../key-mater
 import { unwrapKey, wrapKey } from '../key-wrap.js';
 import { isDestroyed } from '../lifecycle.js';
 import { firstAttr, type ManagedObject } from '../objects.js';
+import { StoreError } from '../store/index.js';
 import type { OpContext, Operation } from './context.js';
 import { targetId, uidItem } from './payload.js';
 
@@ -61,9 +63,25 @@ export const get: Operation = {
       }
       wrapped = await wrapFor(spec, obj.material, ctx);
     }
-    return [type, uidItem(id), objectStructure(obj, format, wrapped)];
+    const answer = objectStructure(obj, format, wrapped);
+    await markNotFresh(obj, ctx);
+    return [type, uidItem(id), answer];
   },
 };
+
+/** Fresh (KMIP 1.1): true until the key material has left the server once. */
+async function markNotFresh(obj: ManagedObject, ctx: OpContext): Promise<void> {
+  const fresh = firstAttr(obj, 'Fresh');
+  if (fresh && fresh.type === 'Boolean' && !fresh.value) return;
+  obj.attrs = [...obj.attrs.filter((a) => a.name !== 'Fresh'), { name: 'Fresh', value: bool(Tag.Fresh, false) }];
+  try {
+    await ctx.repo.save(obj);
+  } catch (err) {
+    // Another request changed the object meanwhile (e.g. a concurrent first Get): it is not
+    // fresh either way, and this Get must not fail for it.
+    if (!(err instanceof StoreError && err.code === 'conflict')) throw err;
+  }
+}
 
 /** Loads the wrapping key named by an EncryptionKeyInformation and checks it may wrap. */
 async function wrappingKey(info: TtlvItem, ctx: OpContext): Promise<{ key: Uint8Array; pad: boolean }> {
@@ -73,7 +91,7 @@ async function wrappingKey(info: TtlvItem, ctx: OpContext): Promise<{ key: Uint8
   try {
     kek = await ctx.repo.load(asText(uid));
   } catch (err) {
-    if (err instanceof KmipError && err.code === 'item_not_found' && ctx.version.major >= 2) {
+    if (err instanceof KmipError && (err.code === 'item_not_found' || err.code === 'object_not_found') && ctx.version.major >= 2) {
       throw new KmipError('wrapping_object_not_found', 'the wrapping key does not exist');
     }
     throw err;

@@ -2,6 +2,7 @@ import { Tag, asInt, asStruct, child, int, type TtlvItem } from '../../kmip/inde
 import { attrsOfPayload } from '../attribute-io.js';
 import { objectAttributes } from '../attribute-view.js';
 import { enumName } from '../kmip-values.js';
+import { isDestroyed } from '../lifecycle.js';
 import type { Attr } from '../objects.js';
 import type { Operation } from './context.js';
 import { uidItem } from './payload.js';
@@ -36,15 +37,31 @@ export const locate: Operation = {
         else rest.push(a);
       } else rest.push(a);
     }
+    // A date attribute given twice is a range (KMIP Locate): lower and upper bound, inclusive.
+    const ranges = new Map<string, [bigint, bigint]>();
+    for (const a of rest) {
+      if (a.value.type !== 'DateTime') continue;
+      const same = rest.filter((b) => b.name === a.name && b.value.type === 'DateTime').map((b) => b.value.value as bigint);
+      const [x, y] = same;
+      if (same.length === 2 && x !== undefined && y !== undefined) ranges.set(a.name, x < y ? [x, y] : [y, x]);
+    }
+    const exact = rest.filter((a) => !ranges.has(a.name));
     const candidates = await ctx.repo.locate(filter);
     const found: string[] = [];
     let skipped = 0;
     let total = 0;
+    // Destroyed objects are found only when asked for by State.
+    const skipDestroyed = filter.state === undefined;
     for (const id of candidates) {
-      if (rest.length > 0) {
+      if (rest.length > 0 || skipDestroyed) {
         const obj = await ctx.repo.load(id);
-        const have = objectAttributes(obj);
-        if (!rest.every((want) => have.some((h) => h.name === want.name && sameValue(h.value, want.value)))) continue;
+        if (skipDestroyed && isDestroyed(obj.state)) continue;
+        const have = objectAttributes(obj, ctx.version);
+        if (!exact.every((want) => have.some((h) => h.name === want.name && sameValue(h.value, want.value)))) continue;
+        const inRange = [...ranges].every(([name, [lo, hi]]) =>
+          have.some((h) => h.name === name && h.value.type === 'DateTime' && h.value.value >= lo && h.value.value <= hi),
+        );
+        if (!inRange) continue;
       }
       total++;
       if (skipped < offset) {

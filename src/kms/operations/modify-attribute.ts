@@ -3,6 +3,7 @@ import { isV2 } from '../attribute-io.js';
 import type { Attr } from '../objects.js';
 import type { Operation } from './context.js';
 import { applyDate, currentAttr, echo1x, notFound, requestedAttr, touch } from './attribute-edit.js';
+import { checkUniqueNames } from './new-object.js';
 import { targetId, uidItem } from './payload.js';
 
 /**
@@ -23,6 +24,7 @@ export const modifyAttribute: Operation = {
       obj.attrs = obj.attrs.map((a, i) => (i === at ? attr : a));
       touch(obj, ctx);
     }
+    await checkUniqueNames(ctx, [attr], id);
     await ctx.repo.save(obj);
     return isV2(ctx.version) ? [uidItem(id)] : [uidItem(id), echo1x(attr)];
   },

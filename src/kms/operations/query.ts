@@ -1,7 +1,6 @@
 import {
   ProfileName,
   QueryFunction,
-  RNGAlgorithm,
   Tag,
   asEnum,
   bool,
@@ -11,6 +10,7 @@ import {
   text,
   type TtlvItem,
 } from '../../kmip/index.js';
+import { RNG_PARAMETERS } from '../algorithms.js';
 import { enumValue } from '../kmip-values.js';
 import type { OpContext, Operation } from './context.js';
 
@@ -43,7 +43,7 @@ function answer(fn: number, ctx: OpContext, operations: readonly string[]): Ttlv
     case QueryFunction.QueryProfiles:
       return profiles();
     case QueryFunction.QueryRNGs:
-      return [struct(Tag.RNGParameters, [enumItem(Tag.RNGAlgorithm, RNGAlgorithm.Unspecified)])];
+      return [struct(Tag.RNGParameters, RNG_PARAMETERS.value)];
     case QueryFunction.QueryCapabilities:
       return [
         struct(Tag.CapabilityInformation, [

@@ -3,7 +3,7 @@ import { attrsOfPayload } from '../attribute-io.js';
 import { enumName } from '../kmip-values.js';
 import { findAttr, type Attr } from '../objects.js';
 import type { Operation } from './context.js';
-import { newObject, setAttr } from './new-object.js';
+import { checkUniqueNames, newObject, setAttr } from './new-object.js';
 import { produced, uidItem } from './payload.js';
 
 /**
@@ -29,6 +29,7 @@ export const register: Operation = {
     if (keyBlock) attrs = withKeyBlockAttrs(attrs, keyBlock);
     const init = readMaterial(objectType, body, keyBlock);
     const obj = newObject(ctx, { objectType, attrs, ...init });
+    await checkUniqueNames(ctx, obj.attrs);
     await ctx.repo.insert(obj);
     produced(ctx, obj.id);
     return [uidItem(obj.id)];
@@ -54,14 +55,14 @@ function readMaterial(
     const t = child(body, Tag.OpaqueDataType);
     const v = child(body, Tag.OpaqueDataValue);
     if (!v) throw new KmipError('invalid_field', 'OpaqueObject: missing OpaqueDataValue');
-    return { material: Buffer.from(asBytes(v)), form: 'key', ...(t ? { subtype: enumName(Tag.OpaqueDataType, asEnum(t)) ?? 'None' } : {}) };
+    return { material: Buffer.from(asBytes(v)), form: 'key', ...(t ? { subtype: enumName(Tag.OpaqueDataType, asEnum(t)) ?? String(asEnum(t)) } : {}) };
   }
   const kftItem = keyBlock ? child(keyBlock, Tag.KeyFormatType) : undefined;
   const kft = kftItem ? enumName(Tag.KeyFormatType, asEnum(kftItem)) : undefined;
   if ((objectType === 'SymmetricKey' || objectType === 'SecretData') && keyBlock) {
     if (!kft) throw new KmipError('invalid_field', 'KeyBlock: missing KeyFormatType');
     const sdt = objectType === 'SecretData' ? child(body, Tag.SecretDataType) : undefined;
-    const subtype = sdt ? enumName(Tag.SecretDataType, asEnum(sdt)) : undefined;
+    const subtype = sdt ? (enumName(Tag.SecretDataType, asEnum(sdt)) ?? String(asEnum(sdt))) : undefined;
     const plain = plainKeyBytes(keyBlock, kft);
     if (plain) return { material: plain, form: 'key', keyFormatType: kft, ...(subtype ? { subtype } : {}) };
   }

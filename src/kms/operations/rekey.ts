@@ -1,11 +1,15 @@
 import { KmipError, LinkType, Tag, asInterval, child, enumItem, struct, text, type TtlvItem } from '../../kmip/index.js';
 import { generateSymmetricKey } from '../algorithms.js';
 import { attrsOfPayload } from '../attribute-io.js';
+import { SERVER_MANAGED, isMultiValued } from '../attribute-rules.js';
 import { enumName } from '../kmip-values.js';
 import { firstAttr, type Attr } from '../objects.js';
 import type { Operation } from './context.js';
 import { newObject } from './new-object.js';
 import { produced, targetId, uidItem } from './payload.js';
+
+/** Server-set attributes the new key inherits from the old. */
+const KEPT_ON_REKEY: ReadonlySet<string> = new Set(['CryptographicAlgorithm', 'CryptographicLength', 'RandomNumberGenerator']);
 
 function link(type: number, id: string): Attr {
   return { name: 'Link', value: struct(Tag.Link, [enumItem(Tag.LinkType, type), text(Tag.LinkedObjectIdentifier, id)]) };
@@ -33,9 +37,10 @@ export const rekey: Operation = {
     const bits = len && len.type === 'Integer' ? len.value : (old.material?.length ?? 0) * 8;
     const g = generateSymmetricKey(algName ?? '?', bits, 0);
     if (!g.ok) throw new KmipError('illegal_operation', `the key cannot be re-keyed: ${g.message}`);
-    const carried = old.attrs.filter((a) => a.name !== 'Link' && a.name !== 'RevocationReason');
+    const carried = old.attrs.filter((a) => a.name !== 'Link' && (!SERVER_MANAGED.has(a.name) || KEPT_ON_REKEY.has(a.name)));
     const given = attrsOfPayload(payload);
-    const attrs = [...carried.filter((a) => !given.some((gv) => gv.name === a.name)), ...given, link(LinkType.ReplacedObjectLink, oldId)];
+    const replaced = (a: Attr): boolean => !isMultiValued(a.name) && given.some((gv) => gv.name === a.name);
+    const attrs = [...carried.filter((a) => !replaced(a)), ...given, link(LinkType.ReplacedObjectLink, oldId)];
     const offset = child(payload, Tag.Offset);
     const withDates = [...attrs];
     if (offset) {

@@ -1,5 +1,6 @@
 import type { Operation } from './context.js';
 import { applyDate, requestedAttr, touch } from './attribute-edit.js';
+import { checkUniqueNames } from './new-object.js';
 import { targetId, uidItem } from './payload.js';
 
 /** SetAttribute (2.x): sets a single-valued attribute, replacing its value if it has one. */
@@ -14,6 +15,7 @@ export const setAttribute: Operation = {
       obj.attrs = [...obj.attrs.filter((a) => a.name !== attr.name), attr];
       touch(obj, ctx);
     }
+    await checkUniqueNames(ctx, [attr], id);
     await ctx.repo.save(obj);
     return [uidItem(id)];
   },
