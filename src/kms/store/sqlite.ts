@@ -66,6 +66,18 @@ export class SqliteStore extends BaseStore implements StoreBackend {
     this.#file = file;
   }
 
+  readonly #statements = new Map<string, Database.Statement>();
+
+  /** A prepared statement, compiled once per SQL text (Locate texts are few: one per filter shape). */
+  #st(sql: string): Database.Statement {
+    let st = this.#statements.get(sql);
+    if (!st) {
+      st = this.#db.prepare(sql);
+      this.#statements.set(sql, st);
+    }
+    return st;
+  }
+
   static open(opts: {
     dataDir: string;
     rootKey: RootKey;
@@ -98,9 +110,8 @@ export class SqliteStore extends BaseStore implements StoreBackend {
   }
 
   #apply(op: WriteOp, now: string): OpResult<void> {
-    const db = this.#db;
     if (op.kind === 'audit') {
-      const st = db.prepare(
+      const st = this.#st(
         'INSERT INTO audit (at, identity, operation, object_id, result, reason) VALUES (?, ?, ?, ?, ?, ?)',
       );
       for (const r of op.records)
@@ -110,34 +121,30 @@ export class SqliteStore extends BaseStore implements StoreBackend {
     const row = op.row;
     let seq: number | bigint;
     if (op.kind === 'insert') {
-      const info = db
-        .prepare(
-          `INSERT INTO objects (id, object_type, state, owner, names, algorithm, attributes, material, revision, created_at, updated_at)
+      const info = this.#st(
+        `INSERT INTO objects (id, object_type, state, owner, names, algorithm, attributes, material, revision, created_at, updated_at)
            VALUES (@id, @object_type, @state, @owner, @names, @algorithm, @attributes, @material, @revision, @now, @now)
            ON CONFLICT (id) DO NOTHING`,
-        )
-        .run({ ...row, now });
+      ).run({ ...row, now });
       if (info.changes === 0)
         return { ok: false, error: new StoreError('exists', `object ${row.id} already exists`) };
       seq = info.lastInsertRowid;
     } else {
-      const r = db
-        .prepare(
-          `UPDATE objects SET object_type = @object_type, state = @state, owner = @owner, names = @names, algorithm = @algorithm,
+      const r = this.#st(
+        `UPDATE objects SET object_type = @object_type, state = @state, owner = @owner, names = @names, algorithm = @algorithm,
              attributes = @attributes, material = @material, revision = @revision, updated_at = @now
            WHERE id = @id AND revision = @prev RETURNING seq`,
-        )
-        .get({ ...row, now, prev: row.revision - 1 }) as { seq: number } | undefined;
+      ).get({ ...row, now, prev: row.revision - 1 }) as { seq: number } | undefined;
       if (!r) {
-        const exists = db.prepare('SELECT 1 FROM objects WHERE id = ?').get(row.id);
+        const exists = this.#st('SELECT 1 FROM objects WHERE id = ?').get(row.id);
         return exists
           ? { ok: false, error: new StoreError('conflict', `object ${row.id} was changed concurrently`) }
           : { ok: false, error: new StoreError('not_found', `no object ${row.id}`) };
       }
       seq = r.seq;
-      db.prepare('DELETE FROM object_names WHERE object_seq = ?').run(seq);
+      this.#st('DELETE FROM object_names WHERE object_seq = ?').run(seq);
     }
-    const ins = db.prepare('INSERT INTO object_names (object_seq, name) VALUES (?, ?)');
+    const ins = this.#st('INSERT INTO object_names (object_seq, name) VALUES (?, ?)');
     for (const n of rowNames(row)) ins.run(seq, n);
     return { ok: true, value: undefined };
   }
@@ -163,7 +170,7 @@ export class SqliteStore extends BaseStore implements StoreBackend {
     this.check();
     let row: ObjectRow | undefined;
     try {
-      row = this.#db.prepare('SELECT * FROM objects WHERE id = ?').get(id) as ObjectRow | undefined;
+      row = this.#st('SELECT * FROM objects WHERE id = ?').get(id) as ObjectRow | undefined;
     } catch (err) {
       throw dbError(err);
     }
@@ -174,7 +181,7 @@ export class SqliteStore extends BaseStore implements StoreBackend {
     this.check();
     const q = locateQuery(filter, () => '?');
     try {
-      return (this.#db.prepare(q.sql).all(...q.params) as { id: string }[]).map((r) => r.id);
+      return (this.#st(q.sql).all(...q.params) as { id: string }[]).map((r) => r.id);
     } catch (err) {
       throw dbError(err);
     }
@@ -204,9 +211,10 @@ export class SqliteStore extends BaseStore implements StoreBackend {
 
   async listAudit(opts: { afterSeq?: number; limit?: number } = {}): Promise<StoredAuditRecord[]> {
     this.check();
-    const rows = this.#db
-      .prepare('SELECT * FROM audit WHERE seq > ? ORDER BY seq LIMIT ?')
-      .all(opts.afterSeq ?? 0, opts.limit ?? 1000) as AuditRow[];
+    const rows = this.#st('SELECT * FROM audit WHERE seq > ? ORDER BY seq LIMIT ?').all(
+      opts.afterSeq ?? 0,
+      opts.limit ?? 1000,
+    ) as AuditRow[];
     return rows.map(auditFromRow);
   }
 
@@ -215,12 +223,10 @@ export class SqliteStore extends BaseStore implements StoreBackend {
     const target = Buffer.from(this.rootKey.id, 'hex');
     return this.#db
       .transaction(() => {
-        const rows = this.#db
-          .prepare(
-            'SELECT seq, id, material FROM objects WHERE material IS NOT NULL AND substr(material, 2, 8) <> ? ORDER BY seq LIMIT ?',
-          )
-          .all(target, limit) as { seq: number; id: string; material: Buffer }[];
-        const upd = this.#db.prepare('UPDATE objects SET material = ? WHERE seq = ? AND material = ?');
+        const rows = this.#st(
+          'SELECT seq, id, material FROM objects WHERE material IS NOT NULL AND substr(material, 2, 8) <> ? ORDER BY seq LIMIT ?',
+        ).all(target, limit) as { seq: number; id: string; material: Buffer }[];
+        const upd = this.#st('UPDATE objects SET material = ? WHERE seq = ? AND material = ?');
         for (const r of rows) {
           const plain = this.rootKey.unseal(r.id, r.material);
           try {
