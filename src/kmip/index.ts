@@ -205,3 +205,21 @@ export { ttlvToXml, xmlElementToTtlv, xmlToTtlv } from './xml.js';
 export type { XmlToTtlvOptions } from './xml.js';
 export { jsonToTtlv, jsonValueToTtlv, ttlvToJson, ttlvToJsonValue } from './json.js';
 export type { JsonTtlv } from './json.js';
+export { KmipClient, CLIENT_PROTOCOL_VERSIONS, DEFAULT_PROTOCOL_VERSION } from './client.js';
+export type {
+  AlgorithmName,
+  CreateKeyOptions,
+  KmipClientOptions,
+  KmipManagedObject,
+  LocateOptions,
+  ObjectTypeName,
+  QueryFunctionName,
+  QueryResult,
+  RevocationReasonName,
+  StateName,
+  UsageName,
+} from './client.js';
+export { KMIP_CLIENT_ERROR_CODES, KmipClientError, KmipOperationError } from './client-errors.js';
+export type { KmipClientErrorCode } from './client-errors.js';
+export { KMIP_TLS_CIPHERS } from './client-connection.js';
+export type { KmipEndpoint, TlsCredentials } from './client-connection.js';
