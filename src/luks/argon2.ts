@@ -39,50 +39,50 @@ function mulHi(a: number, b: number): number {
   return (ah * bh + (lh >>> 16) + (hl >>> 16) + (mid >>> 16)) >>> 0;
 }
 
-// Results of bla() (a 64-bit value as two halves), kept outside to avoid allocating.
-let outLo = 0;
-let outHi = 0;
-
-/** x + y + 2 * lo32(x) * lo32(y) (mod 2^64): Argon2's BlaMka, into outLo/outHi. */
-function bla(xl: number, xh: number, yl: number, yh: number): void {
-  xl >>>= 0; // XOR results arrive as signed int32
-  yl >>>= 0;
-  const pl = Math.imul(xl, yl) >>> 0;
-  const ph = mulHi(xl, yl);
-  const lo = xl + yl;
-  const lo2 = (lo >>> 0) + ((pl << 1) >>> 0);
-  outHi = (xh + yh + (lo > 0xffffffff ? 1 : 0) + ((ph << 1) | (pl >>> 31)) + (lo2 > 0xffffffff ? 1 : 0)) >>> 0;
-  outLo = lo2 >>> 0;
-}
-
-/** Argon2's GB on the 64-bit words at word offsets a, b, c, d (lo at x, hi at x + 1). */
+/**
+ * Argon2's GB on the 64-bit words at word offsets a, b, c, d (lo at x, hi at x + 1), with BlaMka
+ * (x + y + 2 * lo32(x) * lo32(y) mod 2^64) written out in place for speed. All halves are kept
+ * unsigned (>>> 0) so the carry tests hold.
+ */
 function gb(v: Uint32Array, a: number, b: number, c: number, d: number): void {
   let al = v[a]!, ah = v[a + 1]!, bl = v[b]!, bh = v[b + 1]!;
   let cl = v[c]!, ch = v[c + 1]!, dl = v[d]!, dh = v[d + 1]!;
-  let tl: number, th: number;
-  bla(al, ah, bl, bh);
-  al = outLo;
-  ah = outHi;
-  tl = dl ^ al; // d = rotr(d ^ a, 32)
-  dl = dh ^ ah;
+  let pl: number, ph: number, lo: number, lo2: number, tl: number, th: number;
+  pl = Math.imul(al, bl) >>> 0;
+  ph = mulHi(al, bl);
+  lo = al + bl;
+  lo2 = (lo >>> 0) + ((pl << 1) >>> 0);
+  ah = (ah + bh + (lo > 0xffffffff ? 1 : 0) + ((ph << 1) | (pl >>> 31)) + (lo2 > 0xffffffff ? 1 : 0)) >>> 0;
+  al = lo2 >>> 0;
+  tl = (dl ^ al) >>> 0; // d = rotr(d ^ a, 32)
+  dl = (dh ^ ah) >>> 0;
   dh = tl;
-  bla(cl, ch, dl, dh);
-  cl = outLo;
-  ch = outHi;
+  pl = Math.imul(cl, dl) >>> 0;
+  ph = mulHi(cl, dl);
+  lo = cl + dl;
+  lo2 = (lo >>> 0) + ((pl << 1) >>> 0);
+  ch = (ch + dh + (lo > 0xffffffff ? 1 : 0) + ((ph << 1) | (pl >>> 31)) + (lo2 > 0xffffffff ? 1 : 0)) >>> 0;
+  cl = lo2 >>> 0;
   tl = bl ^ cl; // b = rotr(b ^ c, 24)
   th = bh ^ ch;
   bl = ((tl >>> 24) | (th << 8)) >>> 0;
   bh = ((th >>> 24) | (tl << 8)) >>> 0;
-  bla(al, ah, bl, bh);
-  al = outLo;
-  ah = outHi;
+  pl = Math.imul(al, bl) >>> 0;
+  ph = mulHi(al, bl);
+  lo = al + bl;
+  lo2 = (lo >>> 0) + ((pl << 1) >>> 0);
+  ah = (ah + bh + (lo > 0xffffffff ? 1 : 0) + ((ph << 1) | (pl >>> 31)) + (lo2 > 0xffffffff ? 1 : 0)) >>> 0;
+  al = lo2 >>> 0;
   tl = dl ^ al; // d = rotr(d ^ a, 16)
   th = dh ^ ah;
   dl = ((tl >>> 16) | (th << 16)) >>> 0;
   dh = ((th >>> 16) | (tl << 16)) >>> 0;
-  bla(cl, ch, dl, dh);
-  cl = outLo;
-  ch = outHi;
+  pl = Math.imul(cl, dl) >>> 0;
+  ph = mulHi(cl, dl);
+  lo = cl + dl;
+  lo2 = (lo >>> 0) + ((pl << 1) >>> 0);
+  ch = (ch + dh + (lo > 0xffffffff ? 1 : 0) + ((ph << 1) | (pl >>> 31)) + (lo2 > 0xffffffff ? 1 : 0)) >>> 0;
+  cl = lo2 >>> 0;
   tl = bl ^ cl; // b = rotr(b ^ c, 63) = rotl(b ^ c, 1)
   th = bh ^ ch;
   bl = ((tl << 1) | (th >>> 31)) >>> 0;
