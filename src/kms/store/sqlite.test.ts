@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
+import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -104,4 +105,48 @@ test('sqlite: storeExists / assertNoStore see an existing store', async (t) => {
     assertNoStore({ dataDir: dir }),
     (e: unknown) => e instanceof StoreError && e.code === 'store_exists',
   );
+});
+
+test('sqlite: every insert that resolved survives a SIGKILL of the writing process', async (t) => {
+  const dir = await tmp(t);
+  const open = new URL('./open.js', import.meta.url).href;
+  const rk = new URL('../root-key.js', import.meta.url).href;
+  const code = `
+    import { openStore } from '${open}';
+    import { RootKey } from '${rk}';
+    const store = await openStore({ dataDir: process.env.CV_DIR, rootKey: RootKey.fromBytes(new Uint8Array(32).fill(8)) });
+    let n = 0;
+    const writer = async (w) => {
+      for (;;) {
+        const id = 'w' + w + '-' + n++;
+        await store.insert({ id, objectType: 'SymmetricKey', state: 'Active', owner: 'CN=a', names: [], algorithm: 'AES',
+          attributes: {}, material: new Uint8Array(32).fill(1), revision: 1 });
+        process.stdout.write(id + '\\n');
+      }
+    };
+    for (let w = 0; w < 16; w++) void writer(w);`;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', code], {
+    env: { ...process.env, CV_DIR: dir },
+  });
+  const acked: string[] = [];
+  let buf = '';
+  await new Promise<void>((resolve) => {
+    child.stdout.on('data', (d: Buffer) => {
+      buf += d.toString();
+      const lines = buf.split('\n');
+      buf = lines.pop() ?? '';
+      acked.push(...lines);
+      if (acked.length >= 300 && child.exitCode === null && !child.killed) child.kill('SIGKILL');
+    });
+    child.on('exit', () => resolve());
+  });
+  assert.ok(acked.length >= 300, `the writer ran (${acked.length} acks)`);
+  const store = await openStore({ dataDir: dir, rootKey: RootKey.fromBytes(new Uint8Array(32).fill(8)) });
+  try {
+    const present = new Set(await store.locate({}));
+    const lost = acked.filter((id) => !present.has(id));
+    assert.deepEqual(lost, [], 'no acknowledged insert is lost');
+  } finally {
+    await store.close();
+  }
 });
