@@ -69,7 +69,9 @@ export class Transmission {
     this.exp = exp;
     this.structured = structured;
     this.log = log;
+    // 'close' wakes a loop waiting for room, so a dead client never leaves it parked.
     stream.on('drain', this.onDrain);
+    stream.on('close', this.onDrain);
   }
 
   /** Stops reading requests; run() then finishes the ones in flight and returns. */
@@ -86,11 +88,13 @@ export class Transmission {
     } finally {
       await this.idle();
       this.stream.off('drain', this.onDrain);
+      this.stream.off('close', this.onDrain);
     }
   }
 
   private async loop(): Promise<void> {
     while (!this.stopping) {
+      if (this.stream.destroyed) return;
       if (this.inFlight >= MAX_IN_FLIGHT || this.stream.writableLength > WRITE_HIGH_WATER) {
         await new Promise<void>((resolve) => (this.roomWaiter = resolve));
         continue;

@@ -79,3 +79,19 @@ test('close() finishes in-flight requests, closes all connections and refuses ne
   const back = await dev.read(4 * MiB - 1, 1);
   assert.equal(back[0], 0x5a);
 });
+
+test('a client that sends requests but never reads replies is parked, then cleaned up when it goes', async (t) => {
+  const s = await serve(t, 'file', { size: 32 * MiB });
+  const c = await RawClient.open(s.socket);
+  await c.greet();
+  await c.go();
+  c.sock.pause(); // never read the replies
+  for (let i = 0; i < 3; i++) c.request(0, 0n, 32 * MiB, BigInt(i));
+  await new Promise((r) => setTimeout(r, 300));
+  for (let i = 3; i < 6; i++) c.request(0, 0n, 32 * MiB, BigInt(i));
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(s.server.connectionCount, 1);
+  c.close();
+  for (let i = 0; i < 200 && s.server.connectionCount > 0; i++) await new Promise((r) => setTimeout(r, 10));
+  assert.equal(s.server.connectionCount, 0);
+});
