@@ -1,5 +1,5 @@
 /**
- * Errors of the KMIP library: one code per KMIP Result Reason (KMIP 1.0–1.4 §9.1.3.2.29 and 2.0
+ * Errors of the KMIP library: one code per KMIP Result Reason (KMIP 1.0–1.4 §9.1.3.2.29 and 2.0–2.1
  * §11.46), so the KMS answers with the right one, plus `message_too_large` (a request over the
  * configured limit, answered as Invalid Message). The table below is the only place that maps a code
  * to its Result Reason and error kind; it is applied at the edge (the KMS response, the CLI exit code).
@@ -82,9 +82,20 @@ export const KMIP_ERROR_CODES = Object.freeze({
   wrapping_object_not_found: { reason: 'WrappingObjectNotFound', kind: 'not_found' },
   wrong_key_lifecycle_state: { reason: 'WrongKeyLifecycleState', kind: 'conflict' },
   protection_storage_unavailable: { reason: 'ProtectionStorageUnavailable', kind: 'unavailable' },
-  pkcs11_codec_error: { reason: 'PKCS11CodecError', kind: 'failed' },
-  pkcs11_invalid_function: { reason: 'PKCS11InvalidFunction', kind: 'invalid' },
-  pkcs11_invalid_interface: { reason: 'PKCS11InvalidInterface', kind: 'invalid' },
+  pkcs11_codec_error: { reason: 'PKCS_11CodecError', kind: 'failed' },
+  pkcs11_invalid_function: { reason: 'PKCS_11InvalidFunction', kind: 'invalid' },
+  pkcs11_invalid_interface: { reason: 'PKCS_11InvalidInterface', kind: 'invalid' },
+  private_protection_storage_unavailable: {
+    reason: 'PrivateProtectionStorageUnavailable',
+    kind: 'unavailable',
+  },
+  public_protection_storage_unavailable: {
+    reason: 'PublicProtectionStorageUnavailable',
+    kind: 'unavailable',
+  },
+  unknown_object_group: { reason: 'UnknownObjectGroup', kind: 'not_found' },
+  constraint_violation: { reason: 'ConstraintViolation', kind: 'invalid' },
+  duplicate_process_request: { reason: 'DuplicateProcessRequest', kind: 'conflict' },
   message_too_large: { reason: 'InvalidMessage', kind: 'invalid' },
 } as const satisfies Record<string, CodeInfo>);
 

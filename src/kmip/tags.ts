@@ -1,11 +1,11 @@
 /**
- * KMIP tags, KMIP 1.0–1.4 and 2.0 (generated data; do not edit by hand).
+ * KMIP tags, KMIP 1.0–1.4 and 2.0–2.1 (data).
  *
  * Sources (facts, not code): OASIS KMIP Specification v1.0–v1.4 §9.1.3.1 and v2.0/v2.1 §11 ("Tags"),
  * cross-checked against the tag table of PyKMIP 0.10 (Debian python3-pykmip, kmip/core/enums.py), which
  * also records the version that introduced each tag. Names use the CamelCase spelling of the OASIS XML
  * profile test vectors (KMIP Additional Message Encodings §5.4.1.1 normalisation), checked by
- * tags.test.ts against every tag name the vectors use.
+ * tables.test.ts against every tag name the vectors use.
  */
 import type { ItemType } from './ttlv-types.js';
 
@@ -370,6 +370,24 @@ export const Tag = Object.freeze({
   CommonProtectionStorageMasks: 0x420163,
   PrivateProtectionStorageMasks: 0x420164,
   PublicProtectionStorageMasks: 0x420165,
+  // KMIP 2.1 (Specification v2.1 §11.x, Tag table)
+  ObjectGroups: 0x420166,
+  ObjectTypes: 0x420167,
+  Constraints: 0x420168,
+  Constraint: 0x420169,
+  RotateInterval: 0x42016a,
+  RotateAutomatic: 0x42016b,
+  RotateOffset: 0x42016c,
+  RotateDate: 0x42016d,
+  RotateGeneration: 0x42016e,
+  RotateName: 0x42016f,
+  RotateNameValue: 0x420170,
+  RotateNameType: 0x420171,
+  RotateLatest: 0x420172,
+  AsynchronousRequest: 0x420173,
+  SubmissionDate: 0x420174,
+  ProcessingStage: 0x420175,
+  AsynchronousCorrelationValues: 0x420176,
 } as const);
 
 export type TagName = keyof typeof Tag;
@@ -578,6 +596,25 @@ export const TAGS_SINCE: Readonly<Record<string, readonly TagName[]>> = Object.f
     'CommonProtectionStorageMasks',
     'PrivateProtectionStorageMasks',
     'PublicProtectionStorageMasks',
+  ],
+  '2.1': [
+    'ObjectGroups',
+    'ObjectTypes',
+    'Constraints',
+    'Constraint',
+    'RotateInterval',
+    'RotateAutomatic',
+    'RotateOffset',
+    'RotateDate',
+    'RotateGeneration',
+    'RotateName',
+    'RotateNameValue',
+    'RotateNameType',
+    'RotateLatest',
+    'AsynchronousRequest',
+    'SubmissionDate',
+    'ProcessingStage',
+    'AsynchronousCorrelationValues',
   ],
 });
 
