@@ -13,7 +13,14 @@ import { checkVolumeKey, segmentDigestId, verifyVolumeKey } from './digest.js';
 import { LuksError } from './errors.js';
 import { argon2Async, pbkdf2Async } from './kdf.js';
 import { allocateArea, freeKeyslotId, materialSize } from './keyslot-area.js';
-import { AF_HASH, AF_STRIPES, AREA_ALIGNMENT, DEFAULT_CIPHER, KDF_SALT_SIZE, VOLUME_KEY_SIZE } from './layout.js';
+import {
+  AF_HASH,
+  AF_STRIPES,
+  AREA_ALIGNMENT,
+  DEFAULT_CIPHER,
+  KDF_SALT_SIZE,
+  VOLUME_KEY_SIZE,
+} from './layout.js';
 import { cloneJson } from './metadata.js';
 import type { Luks2Argon2, Luks2Header, Luks2Keyslot, Luks2Pbkdf2 } from './metadata.js';
 import { writeAt } from './source.js';
@@ -29,7 +36,12 @@ export const DEFAULT_ARGON2ID = Object.freeze({ time: 3, memory: 65536, parallel
 /** How the passphrase becomes the area key. */
 export type KeyslotKdf =
   | { readonly type: 'pbkdf2'; readonly iterations?: number }
-  | { readonly type: 'argon2id'; readonly time?: number; readonly memory?: number; readonly parallelism?: number };
+  | {
+      readonly type: 'argon2id';
+      readonly time?: number;
+      readonly memory?: number;
+      readonly parallelism?: number;
+    };
 
 export interface AddKeyslotOptions extends WriteOptions {
   /** The kdf (default pbkdf2-sha256). */
@@ -40,7 +52,10 @@ export interface AddKeyslotOptions extends WriteOptions {
   readonly keyslot?: string;
 }
 
-async function deriveAreaKey(opts: AddKeyslotOptions, passphrase: SecretBytes): Promise<{ key: Buffer; kdf: Luks2Pbkdf2 | Luks2Argon2 }> {
+async function deriveAreaKey(
+  opts: AddKeyslotOptions,
+  passphrase: SecretBytes,
+): Promise<{ key: Buffer; kdf: Luks2Pbkdf2 | Luks2Argon2 }> {
   const salt = randomBytes(KDF_SALT_SIZE);
   const want = opts.kdf ?? { type: 'pbkdf2', iterations: opts.iterations };
   if (want.type === 'argon2id') {
@@ -49,7 +64,13 @@ async function deriveAreaKey(opts: AddKeyslotOptions, passphrase: SecretBytes): 
       throw new LuksError('key_invalid', 'argon2id needs time >= 1, memory >= 1024 KiB and parallelism >= 1');
     }
     const key = await passphrase.use((p) => argon2Async(params, p, salt));
-    const kdf: Luks2Argon2 = { type: 'argon2id', time: params.time, memory: params.memory, cpus: params.parallelism, salt: salt.toString('base64') };
+    const kdf: Luks2Argon2 = {
+      type: 'argon2id',
+      time: params.time,
+      memory: params.memory,
+      cpus: params.parallelism,
+      salt: salt.toString('base64'),
+    };
     return { key, kdf };
   }
   const iterations = want.iterations ?? DEFAULT_KEYSLOT_ITERATIONS;
@@ -92,7 +113,13 @@ export async function addPassphraseKeyslot(
     type: 'luks2',
     key_size: VOLUME_KEY_SIZE,
     af: { type: 'luks1', stripes: AF_STRIPES, hash: AF_HASH },
-    area: { type: 'raw', offset: String(offset), size: String(areaSize), encryption: DEFAULT_CIPHER, key_size: VOLUME_KEY_SIZE },
+    area: {
+      type: 'raw',
+      offset: String(offset),
+      size: String(areaSize),
+      encryption: DEFAULT_CIPHER,
+      key_size: VOLUME_KEY_SIZE,
+    },
     kdf,
   };
   const json = cloneJson(header.json);

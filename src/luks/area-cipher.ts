@@ -13,14 +13,18 @@ const XTS: Readonly<Record<number, string>> = { 32: 'aes-128-xts', 64: 'aes-256-
 export function areaCipherName(encryption: string, keySize: number): string {
   const name = encryption === 'aes-xts-plain64' ? XTS[keySize] : undefined;
   if (name === undefined) {
-    throw new LuksError('not_supported', `keyslot area cipher ${encryption} with a ${keySize * 8}-bit key is not supported`);
+    throw new LuksError(
+      'not_supported',
+      `keyslot area cipher ${encryption} with a ${keySize * 8}-bit key is not supported`,
+    );
   }
   return name;
 }
 
 /** Encrypts or decrypts data (a multiple of 512 bytes) in place with key. */
 export function cryptArea(cipherName: string, key: Uint8Array, data: Buffer, encrypt: boolean): void {
-  if (data.length % AREA_SECTOR_SIZE !== 0) throw new LuksError('schema_invalid', 'a keyslot area is not a multiple of 512 bytes');
+  if (data.length % AREA_SECTOR_SIZE !== 0)
+    throw new LuksError('schema_invalid', 'a keyslot area is not a multiple of 512 bytes');
   const iv = Buffer.alloc(16);
   for (let sector = 0, at = 0; at < data.length; sector++, at += AREA_SECTOR_SIZE) {
     iv.writeBigUInt64LE(BigInt(sector));

@@ -9,10 +9,17 @@ import { LuksError } from './errors.js';
 test('BLAKE2b matches OpenSSL blake2b512 and keyed-length digests', () => {
   for (const n of [0, 1, 127, 128, 129, 1024, 3000]) {
     const data = Buffer.from(Array.from({ length: n }, (_, i) => (i * 31) & 255));
-    assert.equal(blake2b(64, data).toString('hex'), createHash('blake2b512').update(data).digest('hex'), `length ${n}`);
+    assert.equal(
+      blake2b(64, data).toString('hex'),
+      createHash('blake2b512').update(data).digest('hex'),
+      `length ${n}`,
+    );
   }
   // Source: Python's hashlib.blake2b(b'abc', digest_size=32) (the digest length is a parameter, not a truncation).
-  assert.equal(blake2b(32, Buffer.from('abc')).toString('hex'), 'bddd813c634239723171ef3fee98579b94964e3bb1cb3e427262c8c068d52319');
+  assert.equal(
+    blake2b(32, Buffer.from('abc')).toString('hex'),
+    'bddd813c634239723171ef3fee98579b94964e3bb1cb3e427262c8c068d52319',
+  );
 });
 
 // Source: Debian libargon2-1 (0~20190702), argon2id_hash_raw / argon2i_hash_raw called through Python ctypes.
@@ -46,7 +53,10 @@ test('argon2 in a worker gives the same tag and refuses impossible parameters', 
   assert.equal((await argon2Async(v.params, v.password, v.salt)).toString('hex'), v.tag);
   assert.equal(v.password.toString(), 'password', "the caller's password is left as it was");
   const notSupported = (e: unknown): boolean => e instanceof LuksError && e.code === 'not_supported';
-  await assert.rejects(argon2Async({ ...v.params, memory: 8 * 1024 * 1024 }, v.password, v.salt), notSupported);
+  await assert.rejects(
+    argon2Async({ ...v.params, memory: 8 * 1024 * 1024 }, v.password, v.salt),
+    notSupported,
+  );
   await assert.rejects(argon2Async({ ...v.params, memory: 4 }, v.password, v.salt), notSupported);
   await assert.rejects(argon2Async({ ...v.params, time: 0 }, v.password, v.salt), notSupported);
 });

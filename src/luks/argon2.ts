@@ -45,8 +45,14 @@ function mulHi(a: number, b: number): number {
  * unsigned (>>> 0) so the carry tests hold.
  */
 function gb(v: Uint32Array, a: number, b: number, c: number, d: number): void {
-  let al = v[a]!, ah = v[a + 1]!, bl = v[b]!, bh = v[b + 1]!;
-  let cl = v[c]!, ch = v[c + 1]!, dl = v[d]!, dh = v[d + 1]!;
+  let al = v[a]!,
+    ah = v[a + 1]!,
+    bl = v[b]!,
+    bh = v[b + 1]!;
+  let cl = v[c]!,
+    ch = v[c + 1]!,
+    dl = v[d]!,
+    dh = v[d + 1]!;
   let pl: number, ph: number, lo: number, lo2: number, tl: number, th: number;
   pl = Math.imul(al, bl) >>> 0;
   ph = mulHi(al, bl);
@@ -116,7 +122,17 @@ const COLS = Array.from({ length: 8 }, (_, j) =>
 );
 
 /** out = G(x, y), or out ^= G(x, y) with xorInto (passes after the first, version 0x13). */
-function compress(mem: Uint32Array, out: number, x: Uint32Array, xAt: number, y: Uint32Array, yAt: number, xorInto: boolean, r: Uint32Array, q: Uint32Array): void {
+function compress(
+  mem: Uint32Array,
+  out: number,
+  x: Uint32Array,
+  xAt: number,
+  y: Uint32Array,
+  yAt: number,
+  xorInto: boolean,
+  r: Uint32Array,
+  q: Uint32Array,
+): void {
   for (let i = 0; i < BLOCK_WORDS; i++) r[i] = x[xAt + i]! ^ y[yAt + i]!;
   q.set(r);
   for (const row of ROWS) permute(q, row);
@@ -147,7 +163,8 @@ function hPrime(outLen: number, ...input: Uint8Array[]): Buffer {
 }
 
 export function checkArgon2Params(p: Argon2Params): string | null {
-  const ok = (n: number, min: number, max: number): boolean => Number.isSafeInteger(n) && n >= min && n <= max;
+  const ok = (n: number, min: number, max: number): boolean =>
+    Number.isSafeInteger(n) && n >= min && n <= max;
   if (!ok(p.parallelism, 1, 0xffffff)) return 'parallelism must be 1 to 2^24-1';
   if (!ok(p.time, 1, 0xffffffff)) return 'time must be at least 1';
   if (!ok(p.memory, 8 * p.parallelism, 0xffffffff)) return 'memory must be at least 8 KiB per lane';
@@ -168,8 +185,21 @@ export function argon2(params: Argon2Params, password: Uint8Array, salt: Uint8Ar
   const r = new Uint32Array(BLOCK_WORDS);
   const q = new Uint32Array(BLOCK_WORDS);
 
-  const h0 = blake2b(64, le32(lanes), le32(tagLength), le32(params.memory), le32(time), le32(VERSION), le32(type),
-    le32(password.length), password, le32(salt.length), salt, le32(0), le32(0));
+  const h0 = blake2b(
+    64,
+    le32(lanes),
+    le32(tagLength),
+    le32(params.memory),
+    le32(time),
+    le32(VERSION),
+    le32(type),
+    le32(password.length),
+    password,
+    le32(salt.length),
+    salt,
+    le32(0),
+    le32(0),
+  );
   for (let l = 0; l < lanes; l++) {
     for (let i = 0; i < 2; i++) {
       const b = hPrime(1024, h0, le32(i), le32(l));

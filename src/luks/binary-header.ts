@@ -47,7 +47,8 @@ function readString(buf: Uint8Array, f: { at: number; len: number }, name: strin
     throw new LuksError('bad_header', `the header's ${name} has bytes after its terminator`);
   }
   const text = raw.subarray(0, nul).toString('utf8');
-  if (!/^[\x20-\x7e]*$/.test(text)) throw new LuksError('bad_header', `the header's ${name} is not printable ASCII`);
+  if (!/^[\x20-\x7e]*$/.test(text))
+    throw new LuksError('bad_header', `the header's ${name} is not printable ASCII`);
   return text;
 }
 
@@ -61,7 +62,8 @@ function writeString(buf: Buffer, f: { at: number; len: number }, text: string, 
 
 function readU64(buf: Uint8Array, f: { at: number }, name: string): number {
   const v = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength).readBigUInt64BE(f.at);
-  if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw new LuksError('bad_header', `the header's ${name} is too large`);
+  if (v > BigInt(Number.MAX_SAFE_INTEGER))
+    throw new LuksError('bad_header', `the header's ${name} is too large`);
   return Number(v);
 }
 
@@ -88,20 +90,31 @@ function checksumOf(alg: string, area: Uint8Array): Buffer {
  */
 export function decodeBinaryHeader(buf: Uint8Array, expected: HeaderCopy, offset: number): BinaryHeader {
   const copy = detectCopy(buf);
-  if (copy !== expected) throw new LuksError('bad_magic', `no LUKS2 ${expected} header magic at offset ${offset}`);
-  if (buf.length < BINARY_HEADER_SIZE) throw new LuksError('truncated', 'the image is shorter than a LUKS2 header');
+  if (copy !== expected)
+    throw new LuksError('bad_magic', `no LUKS2 ${expected} header magic at offset ${offset}`);
+  if (buf.length < BINARY_HEADER_SIZE)
+    throw new LuksError('truncated', 'the image is shorter than a LUKS2 header');
   const view = Buffer.from(buf.buffer, buf.byteOffset, BINARY_HEADER_SIZE);
   const version = view.readUInt16BE(FIELD.version.at);
   if (version !== LUKS2_VERSION) {
-    throw new LuksError(version === 1 ? 'not_supported' : 'bad_header', `LUKS version ${version} is not LUKS2`);
+    throw new LuksError(
+      version === 1 ? 'not_supported' : 'bad_header',
+      `LUKS version ${version} is not LUKS2`,
+    );
   }
   const hdrSize = readU64(buf, FIELD.hdrSize, 'hdr_size');
   if (!VALID_HEADER_SIZES.includes(hdrSize)) {
-    throw new LuksError('bad_header', `hdr_size ${hdrSize} is not one of the sizes LUKS2 allows (16 KiB to 4 MiB)`);
+    throw new LuksError(
+      'bad_header',
+      `hdr_size ${hdrSize} is not one of the sizes LUKS2 allows (16 KiB to 4 MiB)`,
+    );
   }
   const hdrOffset = readU64(buf, FIELD.hdrOffset, 'hdr_offset');
   if (hdrOffset !== offset) {
-    throw new LuksError('bad_header', `the ${copy} header says it is at offset ${hdrOffset}, found at ${offset}`);
+    throw new LuksError(
+      'bad_header',
+      `the ${copy} header says it is at offset ${hdrOffset}, found at ${offset}`,
+    );
   }
   if (copy === 'secondary' && hdrOffset !== hdrSize) {
     throw new LuksError('bad_header', `the secondary header must follow the primary (offset ${hdrSize})`);
@@ -125,7 +138,8 @@ export function decodeBinaryHeader(buf: Uint8Array, expected: HeaderCopy, offset
 
 /** Verifies the checksum over a whole copy (hdr_size bytes). */
 export function verifyChecksum(hdr: BinaryHeader, area: Uint8Array): void {
-  if (area.length < hdr.hdrSize) throw new LuksError('truncated', `the image ends inside the ${hdr.copy} header`);
+  if (area.length < hdr.hdrSize)
+    throw new LuksError('truncated', `the image ends inside the ${hdr.copy} header`);
   const copy = area.subarray(0, hdr.hdrSize);
   const want = checksumOf(hdr.checksumAlg, copy);
   const stored = field(copy, FIELD.checksum);
@@ -137,10 +151,15 @@ export function verifyChecksum(hdr: BinaryHeader, area: Uint8Array): void {
 
 /** The JSON text of a verified copy: the JSON area up to its first NUL. */
 export function jsonText(hdr: BinaryHeader, area: Uint8Array): string {
-  const json = Buffer.from(area.buffer, area.byteOffset + BINARY_HEADER_SIZE, hdr.hdrSize - BINARY_HEADER_SIZE);
+  const json = Buffer.from(
+    area.buffer,
+    area.byteOffset + BINARY_HEADER_SIZE,
+    hdr.hdrSize - BINARY_HEADER_SIZE,
+  );
   const nul = json.indexOf(0);
   if (nul < 0) throw new LuksError('json_too_large', 'the JSON area has no terminating NUL');
-  if (json.subarray(nul).some((b) => b !== 0)) throw new LuksError('json_invalid', 'the JSON area has bytes after its end');
+  if (json.subarray(nul).some((b) => b !== 0))
+    throw new LuksError('json_invalid', 'the JSON area has bytes after its end');
   return json.subarray(0, nul).toString('utf8');
 }
 
@@ -149,7 +168,10 @@ export function encodeCopy(hdr: Omit<BinaryHeader, 'hdrOffset'>, json: string): 
   const area = Buffer.alloc(hdr.hdrSize);
   const text = Buffer.from(json, 'utf8');
   if (text.length >= hdr.hdrSize - BINARY_HEADER_SIZE) {
-    throw new LuksError('json_too_large', `the JSON metadata (${text.length} bytes) does not fit the JSON area`);
+    throw new LuksError(
+      'json_too_large',
+      `the JSON metadata (${text.length} bytes) does not fit the JSON area`,
+    );
   }
   text.copy(area, BINARY_HEADER_SIZE);
   Buffer.from(magicOf(hdr.copy)).copy(area, FIELD.magic.at);
@@ -158,7 +180,8 @@ export function encodeCopy(hdr: Omit<BinaryHeader, 'hdrOffset'>, json: string): 
   area.writeBigUInt64BE(BigInt(hdr.seqid), FIELD.seqid.at);
   writeString(area, FIELD.label, hdr.label, 'label');
   writeString(area, FIELD.checksumAlg, hdr.checksumAlg, 'checksum_alg');
-  if (hdr.salt.length !== FIELD.salt.len) throw new LuksError('bad_header', 'the header salt must be 64 bytes');
+  if (hdr.salt.length !== FIELD.salt.len)
+    throw new LuksError('bad_header', 'the header salt must be 64 bytes');
   hdr.salt.copy(area, FIELD.salt.at);
   writeString(area, FIELD.uuid, hdr.uuid, 'uuid');
   writeString(area, FIELD.subsystem, hdr.subsystem, 'subsystem');

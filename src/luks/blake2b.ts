@@ -5,8 +5,8 @@
  */
 
 const IV = new Uint32Array([
-  0xf3bcc908, 0x6a09e667, 0x84caa73b, 0xbb67ae85, 0xfe94f82b, 0x3c6ef372, 0x5f1d36f1, 0xa54ff53a,
-  0xade682d1, 0x510e527f, 0x2b3e6c1f, 0x9b05688c, 0xfb41bd6b, 0x1f83d9ab, 0x137e2179, 0x5be0cd19,
+  0xf3bcc908, 0x6a09e667, 0x84caa73b, 0xbb67ae85, 0xfe94f82b, 0x3c6ef372, 0x5f1d36f1, 0xa54ff53a, 0xade682d1,
+  0x510e527f, 0x2b3e6c1f, 0x9b05688c, 0xfb41bd6b, 0x1f83d9ab, 0x137e2179, 0x5be0cd19,
 ]);
 
 // Message word permutations of the 12 rounds (rounds 10 and 11 repeat 0 and 1).
@@ -57,7 +57,16 @@ function xorRotr(v: Uint32Array, d: number, a: number, n: number): void {
   }
 }
 
-function mix(v: Uint32Array, m: Uint32Array, a: number, b: number, c: number, d: number, x: number, y: number): void {
+function mix(
+  v: Uint32Array,
+  m: Uint32Array,
+  a: number,
+  b: number,
+  c: number,
+  d: number,
+  x: number,
+  y: number,
+): void {
   add3(v, a, b, m, x);
   xorRotr(v, d, a, 32);
   add2(v, c, d);
@@ -75,7 +84,7 @@ function compress(h: Uint32Array, block: Uint8Array, counter: number, last: bool
   const v = new Uint32Array(32);
   v.set(h);
   v.set(IV, 16);
-  v[24] = v[24]! ^ counter >>> 0;
+  v[24] = v[24]! ^ (counter >>> 0);
   v[25] = v[25]! ^ Math.floor(counter / 0x100000000);
   if (last) {
     v[28] = ~v[28]!;
@@ -99,7 +108,8 @@ function compress(h: Uint32Array, block: Uint8Array, counter: number, last: bool
 
 /** BLAKE2b of the concatenated parts with an outLen-byte digest (1..64). */
 export function blake2b(outLen: number, ...parts: Uint8Array[]): Buffer {
-  if (!Number.isInteger(outLen) || outLen < 1 || outLen > 64) throw new RangeError('BLAKE2b digest length must be 1 to 64');
+  if (!Number.isInteger(outLen) || outLen < 1 || outLen > 64)
+    throw new RangeError('BLAKE2b digest length must be 1 to 64');
   const input = Buffer.concat(parts);
   const h = new Uint32Array(IV);
   h[0] = h[0]! ^ (0x01010000 | outLen);

@@ -35,13 +35,25 @@ test('formatLuks2 makes a sparse image of data offset plus payload and refuses t
 
 test('createLuks2Header checks its options', async () => {
   const base = { volumeKey: key, token: TEST_TOKEN, digestIterations: 1000 };
-  const fixed = await createLuks2Header({ ...base, payloadSize: 8192, uuid: 'AAAAAAAA-BBBB-4CCC-8DDD-EEEEEEEEEEEE', label: 'l', subsystem: 's' });
+  const fixed = await createLuks2Header({
+    ...base,
+    payloadSize: 8192,
+    uuid: 'AAAAAAAA-BBBB-4CCC-8DDD-EEEEEEEEEEEE',
+    label: 'l',
+    subsystem: 's',
+  });
   assert.equal(segmentInfo(fixed.header).sizeBytes, 8192);
   assert.equal(fixed.header.uuid, 'aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee');
   await assert.rejects(createLuks2Header({ ...base, uuid: 'not-a-uuid' }), isCode('bad_header'));
   await assert.rejects(createLuks2Header({ ...base, label: 'x'.repeat(48) }), isCode('bad_header'));
   await assert.rejects(createLuks2Header({ ...base, payloadSize: 100 }), isCode('schema_invalid'));
   await assert.rejects(createLuks2Header({ ...base, digestIterations: 10 }), isCode('schema_invalid'));
-  await assert.rejects(createLuks2Header({ ...base, volumeKey: fixedKey('x').slice(0, 32) }), isCode('key_invalid'));
-  await assert.rejects(createLuks2Header({ ...base, token: { ...TEST_TOKEN, keyId: '' } }), isCode('schema_invalid'));
+  await assert.rejects(
+    createLuks2Header({ ...base, volumeKey: fixedKey('x').slice(0, 32) }),
+    isCode('key_invalid'),
+  );
+  await assert.rejects(
+    createLuks2Header({ ...base, token: { ...TEST_TOKEN, keyId: '' } }),
+    isCode('schema_invalid'),
+  );
 });

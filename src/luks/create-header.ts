@@ -50,7 +50,8 @@ export interface CreatedHeader {
 export async function createLuks2Header(opts: CreateOptions): Promise<CreatedHeader> {
   checkVolumeKey(opts.volumeKey);
   const uuid = opts.uuid ?? randomUUID();
-  if (!UUID_RE.test(uuid)) throw new LuksError('bad_header', 'the uuid must be a UUID (8-4-4-4-12 hex digits)');
+  if (!UUID_RE.test(uuid))
+    throw new LuksError('bad_header', 'the uuid must be a UUID (8-4-4-4-12 hex digits)');
   const size = opts.payloadSize;
   if (size !== undefined && (!Number.isSafeInteger(size) || size <= 0 || size % DEFAULT_SECTOR_SIZE !== 0)) {
     throw new LuksError('schema_invalid', 'the payload size must be a positive multiple of 4096');
@@ -73,7 +74,10 @@ export async function createLuks2Header(opts: CreateOptions): Promise<CreatedHea
       },
     },
     digests: { '0': await createDigest(opts.volumeKey, iterations, ['0']) },
-    config: { json_size: String(DEFAULT_HEADER_SIZE - BINARY_HEADER_SIZE), keyslots_size: String(DEFAULT_KEYSLOTS_SIZE) },
+    config: {
+      json_size: String(DEFAULT_HEADER_SIZE - BINARY_HEADER_SIZE),
+      keyslots_size: String(DEFAULT_KEYSLOTS_SIZE),
+    },
   };
   const header: Luks2Header = {
     hdrSize: DEFAULT_HEADER_SIZE,
@@ -93,7 +97,11 @@ export async function createLuks2Header(opts: CreateOptions): Promise<CreatedHea
  * keyslots area, and a sparse payload of payloadBytes (the file is dataOffset + payloadBytes
  * long). The payload holds no valid ciphertext yet: reads of it decrypt to noise until written.
  */
-export async function formatLuks2(path: string, payloadBytes: number, opts: CreateOptions): Promise<Luks2Header> {
+export async function formatLuks2(
+  path: string,
+  payloadBytes: number,
+  opts: CreateOptions,
+): Promise<Luks2Header> {
   if (!Number.isSafeInteger(payloadBytes) || payloadBytes < 0 || payloadBytes % DEFAULT_SECTOR_SIZE !== 0) {
     throw new LuksError('schema_invalid', 'the payload size must be a multiple of 4096');
   }
@@ -105,7 +113,8 @@ export async function formatLuks2(path: string, payloadBytes: number, opts: Crea
   try {
     fh = await open(path, 'wx', 0o600);
   } catch (cause) {
-    if ((cause as NodeJS.ErrnoException).code === 'EEXIST') throw new LuksError('image_exists', `${path} already exists`, { cause });
+    if ((cause as NodeJS.ErrnoException).code === 'EEXIST')
+      throw new LuksError('image_exists', `${path} already exists`, { cause });
     throw new LuksError('io_failed', `cannot create ${path}`, { cause });
   }
   try {

@@ -15,12 +15,17 @@ export const DEFAULT_DIGEST_ITERATIONS = 100_000;
 
 /** Refuses keys that are not 512 bits or whose XTS halves are equal. */
 export function checkVolumeKey(key: SecretBytes): void {
-  if (key.length !== VOLUME_KEY_SIZE) throw new LuksError('key_invalid', `the volume key must be ${VOLUME_KEY_SIZE} bytes`);
+  if (key.length !== VOLUME_KEY_SIZE)
+    throw new LuksError('key_invalid', `the volume key must be ${VOLUME_KEY_SIZE} bytes`);
   const equalHalves = key.use((b) => timingSafeEqual(b.subarray(0, 32), b.subarray(32)));
   if (equalHalves) throw new LuksError('key_invalid', 'the volume key has two equal XTS halves');
 }
 
-export async function createDigest(key: SecretBytes, iterations: number, segments: string[]): Promise<Luks2Digest> {
+export async function createDigest(
+  key: SecretBytes,
+  iterations: number,
+  segments: string[],
+): Promise<Luks2Digest> {
   const salt = randomBytes(KDF_SALT_SIZE);
   const digest = await key.use((b) => pbkdf2Async(b, salt, iterations, 32, 'sha256'));
   return {
@@ -57,5 +62,6 @@ export async function isVolumeKey(header: Luks2Header, key: SecretBytes): Promis
 
 /** Throws key_mismatch unless key is the volume key of segment "0". */
 export async function verifyVolumeKey(header: Luks2Header, key: SecretBytes): Promise<void> {
-  if (!(await isVolumeKey(header, key))) throw new LuksError('key_mismatch', 'the volume key does not match this disk');
+  if (!(await isVolumeKey(header, key)))
+    throw new LuksError('key_mismatch', 'the volume key does not match this disk');
 }

@@ -47,7 +47,9 @@ const KINDS = {
 export type LuksErrorCode = keyof typeof KINDS;
 
 /** Every code, for tests and docs. */
-export const LUKS_ERROR_CODES: readonly LuksErrorCode[] = Object.freeze(Object.keys(KINDS) as LuksErrorCode[]);
+export const LUKS_ERROR_CODES: readonly LuksErrorCode[] = Object.freeze(
+  Object.keys(KINDS) as LuksErrorCode[],
+);
 
 export class LuksError extends CryptvisorError {
   declare readonly code: LuksErrorCode;

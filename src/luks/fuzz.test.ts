@@ -6,7 +6,15 @@ import { LuksError } from './errors.js';
 import { addPassphraseKeyslot } from './add-keyslot.js';
 import { openPassphraseKeyslot } from './open-keyslot.js';
 import { prng } from '../../test/support/cli.js';
-import { fixedKey, imageBytes, imageFile, rewriteCopy, secret, tempDir, testHeader } from './test-fixtures.js';
+import {
+  fixedKey,
+  imageBytes,
+  imageFile,
+  rewriteCopy,
+  secret,
+  tempDir,
+  testHeader,
+} from './test-fixtures.js';
 
 async function expectHeaderOrLuksError(img: Buffer, what: string): Promise<'ok' | string> {
   try {
@@ -28,7 +36,8 @@ test('random byte mutations of the binary headers and JSON areas never crash the
     const n = 1 + Math.floor(rnd() * 8);
     for (let j = 0; j < n; j++) {
       // Mostly the binary headers, sometimes anywhere in the metadata.
-      const at = rnd() < 0.7 ? Math.floor(rnd() * 512) + (rnd() < 0.5 ? 0 : 0x4000) : Math.floor(rnd() * 0x8000);
+      const at =
+        rnd() < 0.7 ? Math.floor(rnd() * 512) + (rnd() < 0.5 ? 0 : 0x4000) : Math.floor(rnd() * 0x8000);
       img[at] = Math.floor(rnd() * 256);
     }
     const code = await expectHeaderOrLuksError(img, `byte mutation ${i}`);
@@ -79,9 +88,42 @@ function leaves(root: Record<string, unknown>): [Record<string, unknown>, string
   return out;
 }
 
-const HOSTILE: unknown[] = [0, -1, 1, 7, 2 ** 53, 1e300, 0.5, '0', '-1', '7', 'dynamic', '99999999999999999999', '16777216',
-  null, [], {}, ['0'], 'abc', true, 4000, 1, 512, 4096, 'aes-xts-plain64', 'aes-cbc-essiv:sha256', 'sha1', 'nohash',
-  'argon2id', 'pbkdf2', 'luks2', 'raw', 'AAAA', 'AA==', ''];
+const HOSTILE: unknown[] = [
+  0,
+  -1,
+  1,
+  7,
+  2 ** 53,
+  1e300,
+  0.5,
+  '0',
+  '-1',
+  '7',
+  'dynamic',
+  '99999999999999999999',
+  '16777216',
+  null,
+  [],
+  {},
+  ['0'],
+  'abc',
+  true,
+  4000,
+  1,
+  512,
+  4096,
+  'aes-xts-plain64',
+  'aes-cbc-essiv:sha256',
+  'sha1',
+  'nohash',
+  'argon2id',
+  'pbkdf2',
+  'luks2',
+  'raw',
+  'AAAA',
+  'AA==',
+  '',
+];
 
 test('hostile values anywhere in a header with a keyslot never crash reading or opening it', async () => {
   const key = fixedKey('fuzz-open');
@@ -90,7 +132,10 @@ test('hostile values anywhere in a header with a keyslot never crash reading or 
   const { dir, cleanup } = await tempDir();
   const fh = await imageFile(dir, 'fuzz.img', img);
   try {
-    const withSlot = await addPassphraseKeyslot(fh, created.header, key, secret('fuzz'), { iterations: 1000, sync: false });
+    const withSlot = await addPassphraseKeyslot(fh, created.header, key, secret('fuzz'), {
+      iterations: 1000,
+      sync: false,
+    });
     await fh.read(img, 0, 0x8000 + 258048, 0);
     const rnd = prng(99);
     const outcomes = new Map<string, number>();
@@ -116,7 +161,11 @@ test('hostile values anywhere in a header with a keyslot never crash reading or 
       }
       outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
     }
-    assert.equal(outcomes.get('wrong key'), undefined, 'a key is only ever returned when it is the volume key');
+    assert.equal(
+      outcomes.get('wrong key'),
+      undefined,
+      'a key is only ever returned when it is the volume key',
+    );
     assert.ok(outcomes.has('opened') && outcomes.has('schema_invalid'), JSON.stringify([...outcomes]));
   } finally {
     await fh.close();

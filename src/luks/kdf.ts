@@ -21,7 +21,13 @@ export function checkHash(hash: string, where: string): string {
   return hash;
 }
 
-export function pbkdf2Async(secret: Uint8Array, salt: Uint8Array, iterations: number, keyLen: number, hash: string): Promise<Buffer> {
+export function pbkdf2Async(
+  secret: Uint8Array,
+  salt: Uint8Array,
+  iterations: number,
+  keyLen: number,
+  hash: string,
+): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     pbkdf2(secret, salt, iterations, keyLen, hash, (err, key) => {
       if (err) reject(new LuksError('not_supported', `pbkdf2 with ${hash} failed`, { cause: err }));
@@ -34,7 +40,9 @@ export function pbkdf2Async(secret: Uint8Array, salt: Uint8Array, iterations: nu
 export function argon2Async(params: Argon2Params, password: Uint8Array, salt: Uint8Array): Promise<Buffer> {
   const problem = checkArgon2Params(params);
   if (problem !== null || params.memory > MAX_ARGON2_MEMORY_KIB) {
-    return Promise.reject(new LuksError('not_supported', `argon2 parameters out of range: ${problem ?? 'memory above 4 GiB'}`));
+    return Promise.reject(
+      new LuksError('not_supported', `argon2 parameters out of range: ${problem ?? 'memory above 4 GiB'}`),
+    );
   }
   return new Promise((resolve, reject) => {
     const copy = Uint8Array.from(password); // moved to the worker, which zeroes it
@@ -63,9 +71,20 @@ export function argon2Async(params: Argon2Params, password: Uint8Array, salt: Ui
 }
 
 /** Derives keyLen bytes from a passphrase with a keyslot's kdf. The caller zeroes the result. */
-export function deriveKey(kdf: Luks2Pbkdf2 | Luks2Argon2, passphrase: Uint8Array, keyLen: number): Promise<Buffer> {
+export function deriveKey(
+  kdf: Luks2Pbkdf2 | Luks2Argon2,
+  passphrase: Uint8Array,
+  keyLen: number,
+): Promise<Buffer> {
   const salt = Buffer.from(kdf.salt, 'base64');
-  if (kdf.type === 'pbkdf2') return pbkdf2Async(passphrase, salt, kdf.iterations, keyLen, checkHash(kdf.hash, 'keyslot kdf'));
-  const params = { type: kdf.type, time: kdf.time, memory: kdf.memory, parallelism: kdf.cpus, tagLength: keyLen };
+  if (kdf.type === 'pbkdf2')
+    return pbkdf2Async(passphrase, salt, kdf.iterations, keyLen, checkHash(kdf.hash, 'keyslot kdf'));
+  const params = {
+    type: kdf.type,
+    time: kdf.time,
+    memory: kdf.memory,
+    parallelism: kdf.cpus,
+    tagLength: keyLen,
+  };
   return argon2Async(params, passphrase, salt);
 }

@@ -20,7 +20,8 @@ export function allocateArea(header: Luks2Header, size: number): number {
     if (at + size <= u.from) break;
     at = Math.max(at, Math.ceil(u.to / AREA_ALIGNMENT) * AREA_ALIGNMENT);
   }
-  if (at + size > end) throw new LuksError('keyslots_full', 'the keyslots area has no room for another keyslot');
+  if (at + size > end)
+    throw new LuksError('keyslots_full', 'the keyslots area has no room for another keyslot');
   return at;
 }
 
@@ -28,7 +29,10 @@ export function allocateArea(header: Luks2Header, size: number): number {
 export function freeKeyslotId(header: Luks2Header, wanted?: string): string {
   if (wanted !== undefined) {
     if (!/^(0|[1-9][0-9]?)$/.test(wanted) || Number(wanted) >= MAX_KEYSLOTS) {
-      throw new LuksError('keyslot_not_found', `keyslot ${wanted} is not a keyslot number (0 to ${MAX_KEYSLOTS - 1})`);
+      throw new LuksError(
+        'keyslot_not_found',
+        `keyslot ${wanted} is not a keyslot number (0 to ${MAX_KEYSLOTS - 1})`,
+      );
     }
     if (wanted in header.json.keyslots) throw new LuksError('keyslots_full', `keyslot ${wanted} is in use`);
     return wanted;

@@ -18,7 +18,11 @@ function isCode(code: LuksErrorCode) {
 
 test('the AF splitter round-trips and spreads the key over every stripe', () => {
   const k = Buffer.from(Array.from({ length: 64 }, (_, i) => i));
-  for (const [stripes, hash] of [[4000, 'sha256'], [3, 'sha1'], [1, 'sha512']] as const) {
+  for (const [stripes, hash] of [
+    [4000, 'sha256'],
+    [3, 'sha1'],
+    [1, 'sha512'],
+  ] as const) {
     const split = afSplit(k, stripes, hash);
     assert.equal(split.length, 64 * stripes);
     assert.deepEqual(afMerge(split, 64, stripes, hash), k);
@@ -35,7 +39,9 @@ test('a passphrase keyslot opens, a wrong passphrase does not, and removal wipes
   const created = await testHeader(key);
   const fh = await imageFile(dir, 'k.img', imageBytes(created));
   try {
-    const h1 = await addPassphraseKeyslot(fh, created.header, key, secret('escrow one'), { iterations: 1000 });
+    const h1 = await addPassphraseKeyslot(fh, created.header, key, secret('escrow one'), {
+      iterations: 1000,
+    });
     const h2 = await addPassphraseKeyslot(fh, h1, key, secret('escrow two'), { iterations: 1000 });
     assert.equal(h2.seqid, 3);
     const onDisk = await readLuks2Header(fh);
@@ -49,9 +55,18 @@ test('a passphrase keyslot opens, a wrong passphrase does not, and removal wipes
     assert.equal(opened.keyslot, '1');
     assert.ok(opened.volumeKey.equals(key));
     opened.volumeKey.dispose();
-    await assert.rejects(openPassphraseKeyslot(onDisk, fh, secret('escrow three')), isCode('passphrase_mismatch'));
-    await assert.rejects(openPassphraseKeyslot(onDisk, fh, secret('escrow one'), { keyslot: '1' }), isCode('passphrase_mismatch'));
-    await assert.rejects(openPassphraseKeyslot(onDisk, fh, secret('escrow one'), { keyslot: '5' }), isCode('keyslot_not_found'));
+    await assert.rejects(
+      openPassphraseKeyslot(onDisk, fh, secret('escrow three')),
+      isCode('passphrase_mismatch'),
+    );
+    await assert.rejects(
+      openPassphraseKeyslot(onDisk, fh, secret('escrow one'), { keyslot: '1' }),
+      isCode('passphrase_mismatch'),
+    );
+    await assert.rejects(
+      openPassphraseKeyslot(onDisk, fh, secret('escrow one'), { keyslot: '5' }),
+      isCode('keyslot_not_found'),
+    );
 
     const before = Buffer.alloc(258048);
     await fh.read(before, 0, before.length, 32768);
@@ -61,7 +76,10 @@ test('a passphrase keyslot opens, a wrong passphrase does not, and removal wipes
     assert.deepEqual(h3.json.digests['0']!.keyslots, ['1']);
     const after = Buffer.alloc(258048);
     await fh.read(after, 0, after.length, 32768);
-    assert.ok(after.every((b) => b === 0), 'the removed keyslot area is zeroed');
+    assert.ok(
+      after.every((b) => b === 0),
+      'the removed keyslot area is zeroed',
+    );
     await assert.rejects(openPassphraseKeyslot(h3, fh, secret('escrow one')), isCode('passphrase_mismatch'));
     await assert.rejects(removeKeyslots(fh, h3, ['0']), isCode('keyslot_not_found'));
 
@@ -89,7 +107,10 @@ test('an argon2id keyslot opens with its passphrase only', async () => {
     assert.ok(volumeKey.equals(key));
     volumeKey.dispose();
     await assert.rejects(openPassphraseKeyslot(h, fh, secret('argon escrox')), isCode('passphrase_mismatch'));
-    await assert.rejects(addPassphraseKeyslot(fh, h, key, secret('x'), { kdf: { ...kdf, memory: 8 } }), isCode('key_invalid'));
+    await assert.rejects(
+      addPassphraseKeyslot(fh, h, key, secret('x'), { kdf: { ...kdf, memory: 8 } }),
+      isCode('key_invalid'),
+    );
   } finally {
     await fh.close();
     await cleanup();
@@ -102,11 +123,23 @@ test('adding a keyslot needs the right, well-formed volume key', async () => {
   const fh = await imageFile(dir, 'k.img', imageBytes(created));
   try {
     const p = secret('x');
-    await assert.rejects(addPassphraseKeyslot(fh, created.header, fixedKey('wrong'), p, { iterations: 1000 }), isCode('key_mismatch'));
+    await assert.rejects(
+      addPassphraseKeyslot(fh, created.header, fixedKey('wrong'), p, { iterations: 1000 }),
+      isCode('key_mismatch'),
+    );
     const equalHalves = SecretBytes.from(Buffer.alloc(64, 7));
-    await assert.rejects(addPassphraseKeyslot(fh, created.header, equalHalves, p, { iterations: 1000 }), isCode('key_invalid'));
-    await assert.rejects(addPassphraseKeyslot(fh, created.header, key, secret(''), { iterations: 1000 }), isCode('key_invalid'));
-    await assert.rejects(addPassphraseKeyslot(fh, created.header, key, p, { iterations: 1000, keyslot: '40' }), isCode('keyslot_not_found'));
+    await assert.rejects(
+      addPassphraseKeyslot(fh, created.header, equalHalves, p, { iterations: 1000 }),
+      isCode('key_invalid'),
+    );
+    await assert.rejects(
+      addPassphraseKeyslot(fh, created.header, key, secret(''), { iterations: 1000 }),
+      isCode('key_invalid'),
+    );
+    await assert.rejects(
+      addPassphraseKeyslot(fh, created.header, key, p, { iterations: 1000, keyslot: '40' }),
+      isCode('keyslot_not_found'),
+    );
   } finally {
     await fh.close();
     await cleanup();

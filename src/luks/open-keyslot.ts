@@ -14,7 +14,12 @@ import type { Luks2Header, Luks2Keyslot } from './metadata.js';
 import { readAt } from './source.js';
 import type { LuksSource } from './source.js';
 
-async function tryKeyslot(header: Luks2Header, src: LuksSource, k: Luks2Keyslot, passphrase: SecretBytes): Promise<SecretBytes | null> {
+async function tryKeyslot(
+  header: Luks2Header,
+  src: LuksSource,
+  k: Luks2Keyslot,
+  passphrase: SecretBytes,
+): Promise<SecretBytes | null> {
   const cipher = areaCipherName(k.area.encryption, k.area.key_size);
   checkHash(k.af.hash, 'keyslot af');
   const size = materialSize(k.key_size, k.af.stripes);
@@ -43,7 +48,9 @@ function candidates(header: Luks2Header, keyslot?: string): [string, Luks2Keyslo
     return found;
   }
   const prio = (k: Luks2Keyslot): number => k.priority ?? 1;
-  return all.filter(([, k]) => prio(k) > 0).sort(([a, ka], [b, kb]) => prio(kb) - prio(ka) || Number(a) - Number(b));
+  return all
+    .filter(([, k]) => prio(k) > 0)
+    .sort(([a, ka], [b, kb]) => prio(kb) - prio(ka) || Number(a) - Number(b));
 }
 
 /**

@@ -32,7 +32,13 @@ function keyslotJson(offset: number, size = 258048): LooseJson {
     type: 'luks2',
     key_size: 64,
     af: { type: 'luks1', stripes: 4000, hash: 'sha256' },
-    area: { type: 'raw', offset: String(offset), size: String(size), encryption: 'aes-xts-plain64', key_size: 64 },
+    area: {
+      type: 'raw',
+      offset: String(offset),
+      size: String(size),
+      encryption: 'aes-xts-plain64',
+      key_size: 64,
+    },
     kdf: { type: 'pbkdf2', hash: 'sha256', iterations: 1000, salt: 'AAAA' },
   };
 }
@@ -83,7 +89,10 @@ test('the binary header fields sit where the specification puts them', async () 
   assert.equal(img.readBigUInt64BE(0x4000 + FIELD.hdrOffset.at), 0x4000n);
   assert.equal(img.subarray(FIELD.checksumAlg.at, FIELD.checksumAlg.at + 6).toString(), 'sha256');
   assert.equal(img.subarray(FIELD.uuid.at, FIELD.uuid.at + 36).toString(), header.uuid);
-  assert.notDeepEqual(img.subarray(FIELD.salt.at, FIELD.salt.at + 64), img.subarray(0x4000 + FIELD.salt.at, 0x4000 + FIELD.salt.at + 64));
+  assert.notDeepEqual(
+    img.subarray(FIELD.salt.at, FIELD.salt.at + 64),
+    img.subarray(0x4000 + FIELD.salt.at, 0x4000 + FIELD.salt.at + 64),
+  );
 });
 
 test('writing increments seqid in both copies; the higher valid seqid wins and the other is repaired', async () => {
@@ -230,9 +239,16 @@ test('schema violations are schema_invalid', async () => {
     ['huge number', (j) => (j.segments['0'].iv_tweak = '99999999999999999999')],
     ['keyslots area above 128 MiB', (j) => (j.config.keyslots_size = String(256 << 20))],
     ['digest longer than a hash', (j) => (j.digests['0'].digest = Buffer.alloc(65).toString('base64'))],
-    ['keyslot with huge stripes', (j) => (j.keyslots['0'] = { ...keyslotJson(32768), af: { type: 'luks1', stripes: 1e9, hash: 'sha256' } })],
+    [
+      'keyslot with huge stripes',
+      (j) =>
+        (j.keyslots['0'] = { ...keyslotJson(32768), af: { type: 'luks1', stripes: 1e9, hash: 'sha256' } }),
+    ],
     ['keyslot with a huge key', (j) => (j.keyslots['0'] = { ...keyslotJson(32768), key_size: 4096 })],
-    ['keyslot with unknown kdf', (j) => (j.keyslots['0'] = { ...keyslotJson(32768), kdf: { type: 'scrypt', salt: 'AAAA' } })],
+    [
+      'keyslot with unknown kdf',
+      (j) => (j.keyslots['0'] = { ...keyslotJson(32768), kdf: { type: 'scrypt', salt: 'AAAA' } }),
+    ],
   ];
   for (const [name, edit] of cases) {
     const { img, header } = await fresh();
@@ -265,7 +281,9 @@ test('keyslot areas overlapping the data, the metadata or each other are area_ov
 test('a reencryption segment or mandatory requirement is not_supported', async () => {
   const { img, header } = await fresh();
   await assert.rejects(
-    readLuks2Header(withJson(img, header, (j) => (j.config.requirements = { mandatory: ['online-reencrypt-v2'] }))),
+    readLuks2Header(
+      withJson(img, header, (j) => (j.config.requirements = { mandatory: ['online-reencrypt-v2'] })),
+    ),
     isCode('not_supported'),
   );
 });

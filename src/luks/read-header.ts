@@ -79,7 +79,10 @@ function isFile(src: LuksSource): src is FileHandle {
  * source, a damaged or stale copy is rewritten from the winning one. A repair that fails (a file
  * opened read-only) does not fail the read: the report's repairError says why.
  */
-export async function readLuks2HeaderReport(src: LuksSource, opts: { repair?: boolean } = {}): Promise<HeaderReport> {
+export async function readLuks2HeaderReport(
+  src: LuksSource,
+  opts: { repair?: boolean } = {},
+): Promise<HeaderReport> {
   const settle = async (p: Promise<ValidCopy>): Promise<ValidCopy | LuksError> => p.catch(asLuksError);
   const primary = await settle(readCopy(src, 'primary', 0));
   const secondary = await settle(findSecondary(src, primary instanceof LuksError ? null : primary));
@@ -96,7 +99,10 @@ export async function readLuks2HeaderReport(src: LuksSource, opts: { repair?: bo
     loser = 'secondary';
   } else if (primary.bin.seqid === secondary.bin.seqid) {
     if (!sameContent(primary, secondary)) {
-      throw new LuksError('copies_disagree', `the primary and secondary headers have one seqid (${primary.bin.seqid}) but differ`);
+      throw new LuksError(
+        'copies_disagree',
+        `the primary and secondary headers have one seqid (${primary.bin.seqid}) but differ`,
+      );
     }
     winner = primary;
   } else {
@@ -124,10 +130,19 @@ export async function readLuks2HeaderReport(src: LuksSource, opts: { repair?: bo
       repairError = asLuksError(err);
     }
   }
-  return { header, primary: state('primary', primary), secondary: state('secondary', secondary), repaired, repairError };
+  return {
+    header,
+    primary: state('primary', primary),
+    secondary: state('secondary', secondary),
+    repaired,
+    repairError,
+  };
 }
 
 /** Reads the metadata of an image (see readLuks2HeaderReport). */
-export async function readLuks2Header(src: LuksSource, opts: { repair?: boolean } = {}): Promise<Luks2Header> {
+export async function readLuks2Header(
+  src: LuksSource,
+  opts: { repair?: boolean } = {},
+): Promise<Luks2Header> {
   return (await readLuks2HeaderReport(src, opts)).header;
 }

@@ -13,9 +13,15 @@ import type { WriteOptions } from './write-header.js';
 
 const WIPE_CHUNK = 1 << 20;
 
-export async function removeKeyslots(fh: FileHandle, header: Luks2Header, ids: readonly string[], opts: WriteOptions = {}): Promise<Luks2Header> {
+export async function removeKeyslots(
+  fh: FileHandle,
+  header: Luks2Header,
+  ids: readonly string[],
+  opts: WriteOptions = {},
+): Promise<Luks2Header> {
   for (const id of ids) {
-    if (!Object.hasOwn(header.json.keyslots, id)) throw new LuksError('keyslot_not_found', `keyslot ${id} does not exist`);
+    if (!Object.hasOwn(header.json.keyslots, id))
+      throw new LuksError('keyslot_not_found', `keyslot ${id} does not exist`);
   }
   const sync = opts.sync !== false;
   const zeros = Buffer.alloc(WIPE_CHUNK);

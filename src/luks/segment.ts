@@ -41,11 +41,17 @@ export function dataOffset(header: Luks2Header): number {
 export function payloadSize(header: Luks2Header, fileSize: number): number {
   const info = segmentInfo(header);
   if (fileSize < info.offset) {
-    throw new LuksError('segment_out_of_bounds', `the image (${fileSize} bytes) ends before its data offset ${info.offset}`);
+    throw new LuksError(
+      'segment_out_of_bounds',
+      `the image (${fileSize} bytes) ends before its data offset ${info.offset}`,
+    );
   }
   if (info.sizeBytes === 'dynamic') return fileSize - info.offset;
   if (info.offset + info.sizeBytes > fileSize) {
-    throw new LuksError('segment_out_of_bounds', `segment 0 ends past the end of the image (${fileSize} bytes)`);
+    throw new LuksError(
+      'segment_out_of_bounds',
+      `segment 0 ends past the end of the image (${fileSize} bytes)`,
+    );
   }
   return info.sizeBytes;
 }

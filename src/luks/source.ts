@@ -39,7 +39,12 @@ export async function sizeOf(src: LuksSource): Promise<number> {
 }
 
 /** Writes all of data at offset, then (with sync) flushes it to the disk. */
-export async function writeAt(fh: FileHandle, offset: number, data: Uint8Array, sync: boolean): Promise<void> {
+export async function writeAt(
+  fh: FileHandle,
+  offset: number,
+  data: Uint8Array,
+  sync: boolean,
+): Promise<void> {
   try {
     let done = 0;
     while (done < data.length) {

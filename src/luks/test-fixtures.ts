@@ -44,7 +44,13 @@ export function imageBytes(created: { primary: Buffer; secondary: Buffer }, payl
 }
 
 /** Re-encodes one copy in place in img with arbitrary JSON text and a valid checksum. */
-export function rewriteCopy(img: Buffer, header: Luks2Header, copy: 'primary' | 'secondary', jsonText: string, seqid = header.seqid): void {
+export function rewriteCopy(
+  img: Buffer,
+  header: Luks2Header,
+  copy: 'primary' | 'secondary',
+  jsonText: string,
+  seqid = header.seqid,
+): void {
   const salt = header.salts[copy];
   const bytes = encodeCopy({ ...header, copy, seqid, salt }, jsonText);
   bytes.copy(img, copy === 'primary' ? 0 : header.hdrSize);

@@ -26,13 +26,23 @@ function checkToken(t: Record<string, unknown>, where: string): CryptvisorToken 
       throw new LuksError('schema_invalid', `${where}.${f} must be null or a string of 1 to 4096 characters`);
     }
   }
-  return { keyProviderId: t['keyProviderId'] as string | null, keyId: t['keyId'] as string | null, wrappedKey: t['wrappedKey'] as string | null };
+  return {
+    keyProviderId: t['keyProviderId'] as string | null,
+    keyId: t['keyId'] as string | null,
+    wrappedKey: t['wrappedKey'] as string | null,
+  };
 }
 
 /** The token as JSON for the header. */
 export function tokenJson(token: CryptvisorToken): Luks2Token {
   const t = checkToken({ ...token }, 'token');
-  return { type: CRYPTVISOR_TOKEN_TYPE, keyslots: [], keyProviderId: t.keyProviderId, keyId: t.keyId, wrappedKey: t.wrappedKey };
+  return {
+    type: CRYPTVISOR_TOKEN_TYPE,
+    keyslots: [],
+    keyProviderId: t.keyProviderId,
+    keyId: t.keyId,
+    wrappedKey: t.wrappedKey,
+  };
 }
 
 function findTokenId(header: Luks2Header): string | undefined {

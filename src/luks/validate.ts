@@ -59,7 +59,8 @@ export function u64(parent: Obj, key: string, where: string): number {
 
 function strArray(parent: Obj, key: string, where: string): string[] {
   const v = parent[key];
-  if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) fail(`${where}.${key} must be an array of strings`);
+  if (!Array.isArray(v) || v.some((x) => typeof x !== 'string'))
+    fail(`${where}.${key} must be an array of strings`);
   return v as string[];
 }
 
@@ -72,7 +73,8 @@ function base64(parent: Obj, key: string, where: string): Buffer {
 function ids(o: Obj, where: string, max: number): string[] {
   const keys = Object.keys(o);
   for (const k of keys) {
-    if (!/^(0|[1-9][0-9]?)$/.test(k) || Number(k) >= max) fail(`${where} id "${k}" is not a number below ${max}`);
+    if (!/^(0|[1-9][0-9]?)$/.test(k) || Number(k) >= max)
+      fail(`${where} id "${k}" is not a number below ${max}`);
   }
   return keys;
 }
@@ -83,7 +85,8 @@ function checkDepth(root: unknown): void {
   while (stack.length > 0) {
     const [v, depth] = stack.pop() as [unknown, number];
     if (typeof v !== 'object' || v === null) continue;
-    if (depth > MAX_JSON_DEPTH) throw new LuksError('json_too_large', `the JSON metadata is nested deeper than ${MAX_JSON_DEPTH}`);
+    if (depth > MAX_JSON_DEPTH)
+      throw new LuksError('json_too_large', `the JSON metadata is nested deeper than ${MAX_JSON_DEPTH}`);
     for (const child of Object.values(v)) stack.push([child, depth + 1]);
   }
 }
@@ -104,7 +107,8 @@ export function parseJsonText(text: string): unknown {
 function checkSegment(s: Obj, where: string): { start: number; end: number | null } {
   const type = str(s, 'type', where);
   if (type !== 'crypt') {
-    if (type === 'linear') throw new LuksError('not_supported', `${where} is a "linear" segment (reencryption in progress)`);
+    if (type === 'linear')
+      throw new LuksError('not_supported', `${where} is a "linear" segment (reencryption in progress)`);
     fail(`${where} has unknown segment type "${type}"`);
   }
   const offset = u64(s, 'offset', where);
@@ -117,7 +121,8 @@ function checkSegment(s: Obj, where: string): { start: number; end: number | nul
   let end: number | null = null;
   if (sizeText !== 'dynamic') {
     const size = u64(s, 'size', where);
-    if (size % sectorSize !== 0) fail(`${where}.size ${size} is not a multiple of its sector size ${sectorSize}`);
+    if (size % sectorSize !== 0)
+      fail(`${where}.size ${size} is not a multiple of its sector size ${sectorSize}`);
     end = offset + size;
     if (!Number.isSafeInteger(end)) fail(`${where} ends beyond 2^53`);
   }
@@ -138,12 +143,14 @@ function checkKeyslot(k: Obj, where: string): { start: number; end: number } {
   const size = u64(area, 'size', `${where}.area`);
   str(area, 'encryption', `${where}.area`);
   int(area, 'key_size', `${where}.area`, 1, MAX_KEY_SIZE);
-  if (start % 512 !== 0 || size % 512 !== 0 || size === 0) fail(`${where}.area is not aligned to 512-byte sectors`);
+  if (start % 512 !== 0 || size % 512 !== 0 || size === 0)
+    fail(`${where}.area is not aligned to 512-byte sectors`);
   const af = obj(k, 'af', where);
   if (str(af, 'type', `${where}.af`) !== 'luks1') fail(`${where}.af.type must be "luks1"`);
   const stripes = int(af, 'stripes', `${where}.af`, 1, MAX_AF_STRIPES);
   str(af, 'hash', `${where}.af`);
-  if (keySize * stripes > size) fail(`${where}.area (${size} bytes) is smaller than its split key (${keySize * stripes} bytes)`);
+  if (keySize * stripes > size)
+    fail(`${where}.area (${size} bytes) is smaller than its split key (${keySize * stripes} bytes)`);
   const kdf = obj(k, 'kdf', where);
   const kdfType = str(kdf, 'type', `${where}.kdf`);
   if (kdfType === 'pbkdf2') {
@@ -176,7 +183,10 @@ export function validateJson(v: unknown, hdrSize: number): Luks2Json {
 
   const jsonSize = u64(config, 'json_size', 'config');
   if (jsonSize !== hdrSize - BINARY_HEADER_SIZE) {
-    throw new LuksError('json_too_large', `config.json_size ${jsonSize} does not match the header's JSON area (${hdrSize - BINARY_HEADER_SIZE})`);
+    throw new LuksError(
+      'json_too_large',
+      `config.json_size ${jsonSize} does not match the header's JSON area (${hdrSize - BINARY_HEADER_SIZE})`,
+    );
   }
   const keyslotsSize = u64(config, 'keyslots_size', 'config');
   if (keyslotsSize % AREA_ALIGNMENT !== 0 || keyslotsSize > MAX_KEYSLOTS_SIZE) {
@@ -194,7 +204,10 @@ export function validateJson(v: unknown, hdrSize: number): Luks2Json {
   }
   // Offset 0 means a detached header: the data lives on another device (as in cryptsetup).
   if (firstData !== 0 && firstData < areaEnd) {
-    throw new LuksError('area_overlap', `the data (offset ${firstData}) overlaps the metadata and keyslots area (ending at ${areaEnd})`);
+    throw new LuksError(
+      'area_overlap',
+      `the data (offset ${firstData}) overlaps the metadata and keyslots area (ending at ${areaEnd})`,
+    );
   }
 
   const slotIds = ids(keyslots, 'keyslot', MAX_KEYSLOTS);
@@ -202,10 +215,14 @@ export function validateJson(v: unknown, hdrSize: number): Luks2Json {
   for (const id of slotIds) {
     const a = checkKeyslot(obj(keyslots, id, 'keyslots'), `keyslot ${id}`);
     if (a.start < areaStart || a.end > areaEnd) {
-      throw new LuksError('area_overlap', `keyslot ${id}'s area [${a.start}, ${a.end}) lies outside the keyslots area [${areaStart}, ${areaEnd})`);
+      throw new LuksError(
+        'area_overlap',
+        `keyslot ${id}'s area [${a.start}, ${a.end}) lies outside the keyslots area [${areaStart}, ${areaEnd})`,
+      );
     }
     for (const b of areas) {
-      if (a.start < b.end && b.start < a.end) throw new LuksError('area_overlap', `the areas of keyslots ${b.id} and ${id} overlap`);
+      if (a.start < b.end && b.start < a.end)
+        throw new LuksError('area_overlap', `the areas of keyslots ${b.id} and ${id} overlap`);
     }
     areas.push({ id, ...a });
   }
@@ -224,20 +241,26 @@ export function validateJson(v: unknown, hdrSize: number): Luks2Json {
     const d = obj(digests, id, 'digests');
     const where = `digest ${id}`;
     if (str(d, 'type', where) !== 'pbkdf2') fail(`${where} has unknown type "${String(d['type'])}"`);
-    for (const ks of strArray(d, 'keyslots', where)) if (!(ks in keyslots)) fail(`${where} names keyslot ${ks}, which does not exist`);
-    for (const sg of strArray(d, 'segments', where)) if (!(sg in segments)) fail(`${where} names segment ${sg}, which does not exist`);
+    for (const ks of strArray(d, 'keyslots', where))
+      if (!(ks in keyslots)) fail(`${where} names keyslot ${ks}, which does not exist`);
+    for (const sg of strArray(d, 'segments', where))
+      if (!(sg in segments)) fail(`${where} names segment ${sg}, which does not exist`);
     str(d, 'hash', where);
     int(d, 'iterations', where, 1);
     base64(d, 'salt', where);
     const digestSize = base64(d, 'digest', where).length;
-    if (digestSize === 0 || digestSize > MAX_DIGEST_SIZE) fail(`${where}.digest must be 1 to ${MAX_DIGEST_SIZE} bytes`);
+    if (digestSize === 0 || digestSize > MAX_DIGEST_SIZE)
+      fail(`${where}.digest must be 1 to ${MAX_DIGEST_SIZE} bytes`);
   }
   if (config['flags'] !== undefined) strArray(config, 'flags', 'config');
   if (config['requirements'] !== undefined) {
     const req = config['requirements'];
     const mandatory = isObj(req) ? req['mandatory'] : undefined;
     if (Array.isArray(mandatory) && mandatory.length > 0) {
-      throw new LuksError('not_supported', `the header has mandatory requirements we do not handle: ${mandatory.map(String).join(', ')}`);
+      throw new LuksError(
+        'not_supported',
+        `the header has mandatory requirements we do not handle: ${mandatory.map(String).join(', ')}`,
+      );
     }
   }
   return v as Luks2Json;
@@ -249,7 +272,10 @@ export function checkBounds(header: Luks2Header, fileSize: number): void {
     const offset = Number(s.offset);
     const end = s.size === 'dynamic' ? offset : offset + Number(s.size);
     if (end > fileSize) {
-      throw new LuksError('segment_out_of_bounds', `segment ${id} ends at ${end}, past the end of the file (${fileSize} bytes)`);
+      throw new LuksError(
+        'segment_out_of_bounds',
+        `segment ${id} ends at ${end}, past the end of the file (${fileSize} bytes)`,
+      );
     }
   }
 }

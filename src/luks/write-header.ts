@@ -27,7 +27,11 @@ export interface WriteOptions {
 }
 
 /** Writes header with seqid + 1 to both copies and returns it as written. */
-export async function writeLuks2Header(fh: FileHandle, header: Luks2Header, opts: WriteOptions = {}): Promise<Luks2Header> {
+export async function writeLuks2Header(
+  fh: FileHandle,
+  header: Luks2Header,
+  opts: WriteOptions = {},
+): Promise<Luks2Header> {
   const seqid = header.seqid + 1;
   const { primary, secondary } = encodeHeader(header, seqid);
   const sync = opts.sync !== false;

@@ -99,7 +99,12 @@ async function sparseFile(path: string, size: number): Promise<void> {
 test('cryptsetup luksDump reads our header: layout, cipher, sector size, token', async (t) => {
   if (!needPeers(t, 'cryptsetup')) return;
   await withImage(async (_dir, img) => {
-    const header = await formatLuks2(img, PAYLOAD, { volumeKey: fixedKey('dump'), token: TEST_TOKEN, digestIterations: 1000, label: 'disk-1' });
+    const header = await formatLuks2(img, PAYLOAD, {
+      volumeKey: fixedKey('dump'),
+      token: TEST_TOKEN,
+      digestIterations: 1000,
+      label: 'disk-1',
+    });
     const dump = await cryptsetup('luksDump', img);
     assert.equal(dump.code, 0, dump.stderr);
     for (const re of [
@@ -134,22 +139,47 @@ test('cryptsetup luksAddKey takes our DEK, refuses a wrong one, and we open the 
     const pass = join(dir, 'pass');
     await writeFile(pass, 'correct horse battery staple', { mode: 0o600 });
 
-    const refused = await cryptsetup('luksAddKey', ...FAST, '--key-size', '512', '--volume-key-file', bad, img, pass);
+    const refused = await cryptsetup(
+      'luksAddKey',
+      ...FAST,
+      '--key-size',
+      '512',
+      '--volume-key-file',
+      bad,
+      img,
+      pass,
+    );
     assert.notEqual(refused.code, 0);
     assert.match(refused.stderr, /Volume key does not match/);
 
-    const added = await cryptsetup('luksAddKey', ...FAST, '--key-size', '512', '--volume-key-file', good, img, pass);
+    const added = await cryptsetup(
+      'luksAddKey',
+      ...FAST,
+      '--key-size',
+      '512',
+      '--volume-key-file',
+      good,
+      img,
+      pass,
+    );
     assert.equal(added.code, 0, added.stderr);
 
     await withHandle(img, async (fh) => {
       const header = await readLuks2Header(fh);
       assert.deepEqual(Object.keys(header.json.keyslots), ['0']);
       assert.deepEqual(getToken(header), TEST_TOKEN, 'cryptsetup kept our token');
-      const { keyslot, volumeKey } = await openPassphraseKeyslot(header, fh, secret('correct horse battery staple'));
+      const { keyslot, volumeKey } = await openPassphraseKeyslot(
+        header,
+        fh,
+        secret('correct horse battery staple'),
+      );
       assert.equal(keyslot, '0');
       assert.ok(volumeKey.equals(dek));
       volumeKey.dispose();
-      await assert.rejects(openPassphraseKeyslot(header, fh, secret('wrong')), (e: unknown) => e instanceof LuksError && e.code === 'passphrase_mismatch');
+      await assert.rejects(
+        openPassphraseKeyslot(header, fh, secret('wrong')),
+        (e: unknown) => e instanceof LuksError && e.code === 'passphrase_mismatch',
+      );
 
       // Our update keeps cryptsetup's keyslot working; removal makes it fail in cryptsetup too.
       await writeLuks2Header(fh, setToken(header, { ...TEST_TOKEN, keyId: 'key-0002' }));
@@ -159,7 +189,10 @@ test('cryptsetup luksAddKey takes our DEK, refuses a wrong one, and we open the 
       assert.equal(dump.code, 0, dump.stderr);
       const hex = /MK dump:\s*((?:[0-9a-f]{2}\s+)+)/.exec(dump.stdout)?.[1]?.replace(/\s+/g, '') ?? '';
       assert.equal(hex.length, 128);
-      assert.ok(dek.use((b) => b.toString('hex') === hex), 'the dumped volume key is our DEK');
+      assert.ok(
+        dek.use((b) => b.toString('hex') === hex),
+        'the dumped volume key is our DEK',
+      );
 
       await removeKeyslots(fh, await readLuks2Header(fh), ['0']);
       const gone = await cryptsetup('open', '--test-passphrase', '--key-file', pass, img);
@@ -172,8 +205,14 @@ test('cryptsetup open --test-passphrase accepts our escrow keyslot and rejects a
   if (!needPeers(t, 'cryptsetup')) return;
   await withImage(async (dir, img) => {
     const dek = fixedKey('escrow');
-    const header = await formatLuks2(img, PAYLOAD, { volumeKey: dek, token: TEST_TOKEN, digestIterations: 1000 });
-    await withHandle(img, (fh) => addPassphraseKeyslot(fh, header, dek, secret('escrow passphrase'), { iterations: 1000 }));
+    const header = await formatLuks2(img, PAYLOAD, {
+      volumeKey: dek,
+      token: TEST_TOKEN,
+      digestIterations: 1000,
+    });
+    await withHandle(img, (fh) =>
+      addPassphraseKeyslot(fh, header, dek, secret('escrow passphrase'), { iterations: 1000 }),
+    );
     const pass = join(dir, 'pass');
     const wrong = join(dir, 'wrong');
     await writeFile(pass, 'escrow passphrase', { mode: 0o600 });
@@ -198,12 +237,31 @@ test('headers made by cryptsetup luksFormat are read by us and their pbkdf2 keys
     const pass = join(dir, 'pass');
     await writeFile(pass, 'format passphrase', { mode: 0o600 });
     await sparseFile(img, 17 << 20);
-    const fmt = await cryptsetup('luksFormat', '--type', 'luks2', ...FAST, '--sector-size', '4096', '--key-size', '512',
-      '--volume-key-file', vk, '--key-file', pass, img);
+    const fmt = await cryptsetup(
+      'luksFormat',
+      '--type',
+      'luks2',
+      ...FAST,
+      '--sector-size',
+      '4096',
+      '--key-size',
+      '512',
+      '--volume-key-file',
+      vk,
+      '--key-file',
+      pass,
+      img,
+    );
     assert.equal(fmt.code, 0, fmt.stderr);
     await withHandle(img, async (fh) => {
       const header = await readLuks2Header(fh);
-      assert.deepEqual(segmentInfo(header), { offset: 16777216, sizeBytes: 'dynamic', ivTweak: 0, sectorSize: 4096, cipher: 'aes-xts-plain64' });
+      assert.deepEqual(segmentInfo(header), {
+        offset: 16777216,
+        sizeBytes: 'dynamic',
+        ivTweak: 0,
+        sectorSize: 4096,
+        cipher: 'aes-xts-plain64',
+      });
       await verifyVolumeKey(header, dek);
       const { volumeKey } = await openPassphraseKeyslot(header, fh, secret('format passphrase'));
       assert.ok(volumeKey.equals(dek));
@@ -212,7 +270,7 @@ test('headers made by cryptsetup luksFormat are read by us and their pbkdf2 keys
   });
 });
 
-test('argon2id keyslots: we open cryptsetup\'s, and cryptsetup opens ours', async (t) => {
+test("argon2id keyslots: we open cryptsetup's, and cryptsetup opens ours", async (t) => {
   if (!needPeers(t, 'cryptsetup')) return;
   await withImage(async (dir, img) => {
     const pass = join(dir, 'pass');
@@ -220,12 +278,34 @@ test('argon2id keyslots: we open cryptsetup\'s, and cryptsetup opens ours', asyn
     const dek = fixedKey('argon2id');
     const vk = await keyFile(dir, 'dek.key', dek);
     await sparseFile(img, 17 << 20);
-    const fmt = await cryptsetup('luksFormat', '--type', 'luks2', '--batch-mode', '--pbkdf', 'argon2id', '--key-size', '512',
-      '--pbkdf-force-iterations', '4', '--pbkdf-memory', '1024', '--pbkdf-parallel', '2', '--volume-key-file', vk, '--key-file', pass, img);
+    const fmt = await cryptsetup(
+      'luksFormat',
+      '--type',
+      'luks2',
+      '--batch-mode',
+      '--pbkdf',
+      'argon2id',
+      '--key-size',
+      '512',
+      '--pbkdf-force-iterations',
+      '4',
+      '--pbkdf-memory',
+      '1024',
+      '--pbkdf-parallel',
+      '2',
+      '--volume-key-file',
+      vk,
+      '--key-file',
+      pass,
+      img,
+    );
     assert.equal(fmt.code, 0, fmt.stderr);
     await withHandle(img, async (fh) => {
       const header = await readLuks2Header(fh);
-      assert.deepEqual({ ...header.json.keyslots['0']?.kdf, salt: '' }, { type: 'argon2id', time: 4, memory: 1024, cpus: 2, salt: '' });
+      assert.deepEqual(
+        { ...header.json.keyslots['0']?.kdf, salt: '' },
+        { type: 'argon2id', time: 4, memory: 1024, cpus: 2, salt: '' },
+      );
       const { volumeKey } = await openPassphraseKeyslot(header, fh, secret('argon passphrase'));
       assert.ok(volumeKey.equals(dek));
       volumeKey.dispose();
@@ -238,7 +318,10 @@ test('argon2id keyslots: we open cryptsetup\'s, and cryptsetup opens ours', asyn
     const ok = await cryptsetup('open', '--test-passphrase', '--key-slot', '3', '--key-file', ours, img);
     assert.equal(ok.code, 0, ok.stderr);
     const dump = await cryptsetup('luksDump', img);
-    assert.match(dump.stdout, /3: luks2[\s\S]*PBKDF:\s+argon2id\s+Time cost:\s+2\s+Memory:\s+2048\s+Threads:\s+4/);
+    assert.match(
+      dump.stdout,
+      /3: luks2[\s\S]*PBKDF:\s+argon2id\s+Time cost:\s+2\s+Memory:\s+2048\s+Threads:\s+4/,
+    );
   });
 });
 
@@ -263,7 +346,11 @@ test('an independent Python decryptor reads our payload (IV counts 512-byte unit
     await withImage(async (dir, img) => {
       const dek = fixedKey(`payload-${ivTweak}`);
       const size = 64 * 4096;
-      let header: Luks2Header = await formatLuks2(img, size, { volumeKey: dek, token: TEST_TOKEN, digestIterations: 1000 });
+      let header: Luks2Header = await formatLuks2(img, size, {
+        volumeKey: dek,
+        token: TEST_TOKEN,
+        digestIterations: 1000,
+      });
       const rnd = prng(42 + ivTweak);
       const plain = Buffer.alloc(size);
       for (let i = 0; i < size; i++) plain[i] = Math.floor(rnd() * 256);
@@ -298,19 +385,52 @@ test('cryptsetup itself decrypts a payload we encrypted (offline reencrypt --dec
     const size = 64 * 4096;
     await sparseFile(hdr, 16 << 20);
     await sparseFile(data, size);
-    const fmt = await cryptsetup('luksFormat', '--type', 'luks2', ...FAST, '--sector-size', '4096', '--key-size', '512',
-      '--volume-key-file', await keyFile(dir, 'dek.key', dek), '--key-file', pass, '--header', hdr, '--offset', '0', data);
+    const fmt = await cryptsetup(
+      'luksFormat',
+      '--type',
+      'luks2',
+      ...FAST,
+      '--sector-size',
+      '4096',
+      '--key-size',
+      '512',
+      '--volume-key-file',
+      await keyFile(dir, 'dek.key', dek),
+      '--key-file',
+      pass,
+      '--header',
+      hdr,
+      '--offset',
+      '0',
+      data,
+    );
     assert.equal(fmt.code, 0, fmt.stderr);
 
     // We read the detached header and encrypt the data device by its segment.
     const info = segmentInfo(await readLuks2Header(await readFile(hdr)));
-    assert.deepEqual(info, { offset: 0, sizeBytes: 'dynamic', ivTweak: 0, sectorSize: 4096, cipher: 'aes-xts-plain64' });
+    assert.deepEqual(info, {
+      offset: 0,
+      sizeBytes: 'dynamic',
+      ivTweak: 0,
+      sectorSize: 4096,
+      cipher: 'aes-xts-plain64',
+    });
     const rnd = prng(7);
     const plain = Buffer.alloc(size);
     for (let i = 0; i < size; i++) plain[i] = Math.floor(rnd() * 256);
     await writeFile(data, encryptPayload(dek, plain, info.sectorSize, info.ivTweak));
 
-    const dec = await cryptsetup('reencrypt', '--decrypt', '--batch-mode', '--force-offline-reencrypt', '--key-file', pass, '--header', hdr, data);
+    const dec = await cryptsetup(
+      'reencrypt',
+      '--decrypt',
+      '--batch-mode',
+      '--force-offline-reencrypt',
+      '--key-file',
+      pass,
+      '--header',
+      hdr,
+      data,
+    );
     assert.equal(dec.code, 0, dec.stderr);
     assert.ok((await readFile(data)).equals(plain), 'cryptsetup recovered our plaintext: same IV rule');
   });
