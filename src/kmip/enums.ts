@@ -38,8 +38,8 @@ export const AsynchronousIndicator = Object.freeze({
 export const AttestationType = Object.freeze({
   // KMIP 1.2
   TPMQuote: 0x00000001,
-  TcgIntegrityReport: 0x00000002,
-  SamlAssertion: 0x00000003,
+  TCGIntegrityReport: 0x00000002,
+  SAMLAssertion: 0x00000003,
 } as const);
 
 export const BatchErrorContinuationOption = Object.freeze({
@@ -83,7 +83,7 @@ export const CancellationResult = Object.freeze({
 
 export const CertificateRequestType = Object.freeze({
   // KMIP 1.0
-  Crmf: 0x00000001,
+  CRMF: 0x00000001,
   PKCS10: 0x00000002,
   PEM: 0x00000003,
   PGP: 0x00000004, // (Reserved) in KMIP 2.0
@@ -586,10 +586,10 @@ export const PaddingMethod = Object.freeze({
   PKCS5: 0x00000003,
   SSL3: 0x00000004,
   Zeros: 0x00000005,
-  ANSI_X923: 0x00000006,
+  ANSIX9_23: 0x00000006,
   ISO_10126: 0x00000007,
   PKCS1v1_5: 0x00000008,
-  X931: 0x00000009,
+  X9_31: 0x00000009,
   PSS: 0x0000000a,
 } as const);
 
@@ -1202,7 +1202,7 @@ const SINCE: Readonly<Record<string, Readonly<Record<string, string>>>> = {
     IPAddress: '1.2',
   },
   AsynchronousIndicator: { Mandatory: '2.0', Optional: '2.0', Prohibited: '2.0' },
-  AttestationType: { TPMQuote: '1.2', TcgIntegrityReport: '1.2', SamlAssertion: '1.2' },
+  AttestationType: { TPMQuote: '1.2', TCGIntegrityReport: '1.2', SAMLAssertion: '1.2' },
   BatchErrorContinuationOption: {},
   BlockCipherMode: { AEAD: '1.4' },
   CancellationResult: {},
