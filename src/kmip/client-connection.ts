@@ -44,6 +44,46 @@ export const KMIP_TLS_CIPHERS = [
   'ECDHE-RSA-AES128-SHA256',
 ].join(':');
 
+/** The client's TLS settings, made once and shared by every connection. */
+export interface KmipTlsContext {
+  readonly context: tls.SecureContext;
+  readonly servername: string | undefined;
+}
+
+/**
+ * Checks the credentials (PEM CA, certificate and its key, which must match) and makes the TLS
+ * context: TLS 1.2 minimum, KMIP_TLS_CIPHERS. Unusable credentials are `argument_invalid`; the
+ * OpenSSL error stays in the cause.
+ */
+export function createKmipTlsContext(creds: TlsCredentials): KmipTlsContext {
+  for (const [what, v] of [
+    ['ca', creds.ca],
+    ['cert', creds.cert],
+    ['key', creds.key],
+  ] as const) {
+    if (v === undefined || v.length === 0)
+      throw new KmipClientError('argument_invalid', `the TLS ${what} is missing`);
+  }
+  try {
+    const context = tls.createSecureContext({
+      ca: creds.ca,
+      cert: creds.cert,
+      key: creds.key,
+      minVersion: 'TLSv1.2',
+      ciphers: KMIP_TLS_CIPHERS,
+    });
+    return { context, servername: creds.servername };
+  } catch (err) {
+    throw new KmipClientError(
+      'argument_invalid',
+      'the TLS credentials are unusable (CA, certificate or key)',
+      {
+        cause: err,
+      },
+    );
+  }
+}
+
 export function endpointName(e: KmipEndpoint): string {
   return e.host.includes(':') ? `[${e.host}]:${e.port}` : `${e.host}:${e.port}`;
 }
@@ -165,19 +205,19 @@ export class KmipConnection {
   }
 
   /** Connects and completes the mutual-TLS handshake within timeoutMs. */
-  static open(endpoint: KmipEndpoint, creds: TlsCredentials, opts: ConnectOptions): Promise<KmipConnection> {
+  static open(
+    endpoint: KmipEndpoint,
+    tlsContext: KmipTlsContext,
+    opts: ConnectOptions,
+  ): Promise<KmipConnection> {
     const where = endpointName(endpoint);
     return new Promise((resolve, reject) => {
       const socket = tls.connect({
         host: endpoint.host,
         port: endpoint.port,
-        ca: creds.ca,
-        cert: creds.cert,
-        key: creds.key,
+        secureContext: tlsContext.context,
         // Node checks the certificate against servername, else against host (IP SANs included).
-        ...(creds.servername ? { servername: creds.servername } : {}),
-        minVersion: 'TLSv1.2',
-        ciphers: KMIP_TLS_CIPHERS,
+        ...(tlsContext.servername ? { servername: tlsContext.servername } : {}),
         rejectUnauthorized: true,
       });
       socket.setNoDelay(true);

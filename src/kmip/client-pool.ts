@@ -7,11 +7,11 @@
  * moves to the next server; a KMIP error result does not (the caller gets it as is).
  */
 import { KmipClientError, FAILOVER_CODES } from './client-errors.js';
-import { KmipConnection, endpointName, type KmipEndpoint, type TlsCredentials } from './client-connection.js';
+import { KmipConnection, endpointName, type KmipEndpoint, type KmipTlsContext } from './client-connection.js';
 
 export interface PoolOptions {
   readonly servers: readonly KmipEndpoint[];
-  readonly credentials: TlsCredentials;
+  readonly tls: KmipTlsContext;
   /** Per connection attempt and per request. */
   readonly timeoutMs: number;
   /** Connections per server. */
@@ -127,7 +127,7 @@ export class KmipPool {
       if (slot.open < this.#opts.poolSize) {
         slot.open++;
         try {
-          return await KmipConnection.open(slot.endpoint, this.#opts.credentials, {
+          return await KmipConnection.open(slot.endpoint, this.#opts.tls, {
             timeoutMs: this.#opts.timeoutMs,
             maxMessageBytes: this.#opts.maxMessageBytes,
           });

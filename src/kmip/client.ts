@@ -41,7 +41,7 @@ import type { StructureItem, TtlvItem } from './ttlv-types.js';
 import { KmipError } from './errors.js';
 import { KmipClientError } from './client-errors.js';
 import { KmipPool } from './client-pool.js';
-import { endpointName, type KmipEndpoint } from './client-connection.js';
+import { createKmipTlsContext, endpointName, type KmipEndpoint } from './client-connection.js';
 import {
   OBJECT_TYPE_DEF,
   OPERATION_DEF,
@@ -171,12 +171,12 @@ export class KmipClient {
     this.#logger = opts.logger;
     this.#pool = new KmipPool({
       servers: opts.servers,
-      credentials: {
+      tls: createKmipTlsContext({
         ca: opts.ca,
         cert: opts.cert,
         key: opts.key,
         ...(opts.servername ? { servername: opts.servername } : {}),
-      },
+      }),
       timeoutMs: opts.timeoutMs ?? 10_000,
       poolSize: opts.poolSize ?? 4,
       maxMessageBytes: this.#maxMessageBytes,
