@@ -86,6 +86,22 @@ async function withHandle<T>(path: string, fn: (fh: FileHandle) => Promise<T>): 
 
 const PAYLOAD = 1 << 20;
 
+/** cryptsetup luksFormat: LUKS2, 4096-byte sectors, our 512-bit volume key, a passphrase file. */
+function luksFormat(volumeKeyFile: string, passFile: string, ...more: string[]): Promise<Run> {
+  const args = [
+    '--type',
+    'luks2',
+    '--key-size',
+    '512',
+    '--sector-size',
+    '4096',
+    '--volume-key-file',
+    volumeKeyFile,
+  ];
+  args.push('--key-file', passFile);
+  return cryptsetup('luksFormat', ...args, ...more);
+}
+
 /** An empty sparse file of size bytes for cryptsetup luksFormat. */
 async function sparseFile(path: string, size: number): Promise<void> {
   const fh = await open(path, 'wx', 0o600);
@@ -237,21 +253,7 @@ test('headers made by cryptsetup luksFormat are read by us and their pbkdf2 keys
     const pass = join(dir, 'pass');
     await writeFile(pass, 'format passphrase', { mode: 0o600 });
     await sparseFile(img, 17 << 20);
-    const fmt = await cryptsetup(
-      'luksFormat',
-      '--type',
-      'luks2',
-      ...FAST,
-      '--sector-size',
-      '4096',
-      '--key-size',
-      '512',
-      '--volume-key-file',
-      vk,
-      '--key-file',
-      pass,
-      img,
-    );
+    const fmt = await luksFormat(vk, pass, ...FAST, img);
     assert.equal(fmt.code, 0, fmt.stderr);
     await withHandle(img, async (fh) => {
       const header = await readLuks2Header(fh);
@@ -278,27 +280,17 @@ test("argon2id keyslots: we open cryptsetup's, and cryptsetup opens ours", async
     const dek = fixedKey('argon2id');
     const vk = await keyFile(dir, 'dek.key', dek);
     await sparseFile(img, 17 << 20);
-    const fmt = await cryptsetup(
-      'luksFormat',
-      '--type',
-      'luks2',
-      '--batch-mode',
+    const argon = [
       '--pbkdf',
       'argon2id',
-      '--key-size',
-      '512',
       '--pbkdf-force-iterations',
       '4',
       '--pbkdf-memory',
       '1024',
       '--pbkdf-parallel',
       '2',
-      '--volume-key-file',
-      vk,
-      '--key-file',
-      pass,
-      img,
-    );
+    ];
+    const fmt = await luksFormat(vk, pass, '--batch-mode', ...argon, img);
     assert.equal(fmt.code, 0, fmt.stderr);
     await withHandle(img, async (fh) => {
       const header = await readLuks2Header(fh);
@@ -385,25 +377,8 @@ test('cryptsetup itself decrypts a payload we encrypted (offline reencrypt --dec
     const size = 64 * 4096;
     await sparseFile(hdr, 16 << 20);
     await sparseFile(data, size);
-    const fmt = await cryptsetup(
-      'luksFormat',
-      '--type',
-      'luks2',
-      ...FAST,
-      '--sector-size',
-      '4096',
-      '--key-size',
-      '512',
-      '--volume-key-file',
-      await keyFile(dir, 'dek.key', dek),
-      '--key-file',
-      pass,
-      '--header',
-      hdr,
-      '--offset',
-      '0',
-      data,
-    );
+    const vk = await keyFile(dir, 'dek.key', dek);
+    const fmt = await luksFormat(vk, pass, ...FAST, '--header', hdr, '--offset', '0', data);
     assert.equal(fmt.code, 0, fmt.stderr);
 
     // We read the detached header and encrypt the data device by its segment.
