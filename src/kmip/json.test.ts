@@ -106,3 +106,24 @@ test('property: jsonToTtlv(ttlvToJson(x)) equals x (seeded)', () => {
     { seed: 2026, numRuns: 1000 },
   );
 });
+
+test('garbage and mutated JSON only ever throw KmipError (seeded)', () => {
+  const sample = '{"tag":"RequestMessage","value":[{"tag":"BatchCount","type":"Integer","value":1}]}';
+  const only = (f: () => unknown): void => {
+    try {
+      f();
+    } catch (e) {
+      if (!(e instanceof KmipError)) throw e;
+    }
+  };
+  fc.assert(
+    fc.property(fc.json(), (s) => only(() => jsonToTtlv(s))),
+    { seed: 8, numRuns: 2000 },
+  );
+  fc.assert(
+    fc.property(fc.nat({ max: sample.length - 1 }), fc.string({ maxLength: 3 }), (pos, ins) =>
+      only(() => jsonToTtlv(sample.slice(0, pos) + ins + sample.slice(pos + 1))),
+    ),
+    { seed: 9, numRuns: 2000 },
+  );
+});

@@ -184,3 +184,26 @@ test('a TTLV structure with attributes survives XML with names kept', () => {
   assert.match(ttlvToXml(s), /value="SecretData"/);
   assert.deepEqual(xmlToTtlv(ttlvToXml(s)), s);
 });
+
+test('garbage and mutated XML only ever throw KmipError (seeded)', () => {
+  const sample =
+    '<RequestMessage><RequestHeader><ProtocolVersion><ProtocolVersionMajor type="Integer" value="1"/>' +
+    '</ProtocolVersion><BatchCount type="Integer" value="1"/></RequestHeader></RequestMessage>';
+  const only = (f: () => unknown): void => {
+    try {
+      f();
+    } catch (e) {
+      if (!(e instanceof KmipError)) throw e;
+    }
+  };
+  fc.assert(
+    fc.property(fc.string({ maxLength: 200 }), (s) => only(() => xmlToTtlv(s))),
+    { seed: 5, numRuns: 2000 },
+  );
+  fc.assert(
+    fc.property(fc.nat({ max: sample.length - 1 }), fc.string({ maxLength: 3 }), (pos, ins) =>
+      only(() => xmlToTtlv(sample.slice(0, pos) + ins + sample.slice(pos + 1))),
+    ),
+    { seed: 6, numRuns: 2000 },
+  );
+});
