@@ -21,7 +21,6 @@ export const SERVER_MANAGED: ReadonlySet<string> = new Set([
   'Digest',
   'RevocationReason',
   'KeyValuePresent',
-  'KeyValueLocation',
   'OriginalCreationDate',
   'AlwaysSensitive',
   'NeverExtractable',
@@ -42,6 +41,7 @@ export const SETTABLE_AT_CREATION: ReadonlySet<string> = new Set([
   'CertificateLength',
   'DigitalSignatureAlgorithm',
   'RandomNumberGenerator',
+  'OriginalCreationDate',
   'Fresh',
 ]);
 

@@ -62,9 +62,6 @@ export function objectAttributes(obj: ManagedObject, v: ProtocolVersion): Attr[]
     const d = obj.dates[key];
     if (d !== undefined) out.push({ name, value: dateTime(Tag[name as 'InitialDate'], d) });
   }
-  if (obj.dates.initialDate !== undefined && !obj.attrs.some((a) => a.name === 'OriginalCreationDate')) {
-    out.push({ name: 'OriginalCreationDate', value: dateTime(Tag.OriginalCreationDate, obj.dates.initialDate) });
-  }
   if (obj.form === 'key' && obj.material) {
     out.push({
       name: 'Digest',
@@ -84,6 +81,9 @@ export function objectAttributes(obj: ManagedObject, v: ProtocolVersion): Attr[]
     if (!has('AlwaysSensitive')) out.push({ name: 'AlwaysSensitive', value: bool(Tag.AlwaysSensitive, false) });
     if (!has('NeverExtractable')) out.push({ name: 'NeverExtractable', value: bool(Tag.NeverExtractable, false) });
     if (!has('Fresh')) out.push({ name: 'Fresh', value: bool(Tag.Fresh, true) });
+    if (obj.material === null && obj.state !== 'Destroyed' && obj.state !== 'DestroyedCompromised') {
+      out.push({ name: 'KeyValuePresent', value: bool(Tag.KeyValuePresent, false) });
+    }
     out.push({ name: 'ProtectionStorageMask', value: int(Tag.ProtectionStorageMask, ProtectionStorageMask.Software) });
   }
   return out.filter((a) => known(a.name, v));

@@ -21,6 +21,8 @@ export interface WrappedMaterial {
   readonly bytes: Uint8Array;
   /** The KeyWrappingData structure describing how it was wrapped. */
   readonly wrappingData: TtlvItem;
+  /** True when the wrapped bytes are the TTLV-encoded Key Value (Encoding Option TTLV Encoding). */
+  readonly ttlvEncoded: boolean;
 }
 
 /** Key Format Types a 'key' object can be given out in, by object type. */
@@ -59,16 +61,21 @@ export function checkFormat(obj: ManagedObject, requested: string | undefined): 
   return format;
 }
 
-function keyBlock(obj: ManagedObject, format: string, material: Uint8Array, wrapped: WrappedMaterial | undefined): TtlvItem {
+function keyBlock(obj: ManagedObject, format: string, material: Uint8Array | null, wrapped: WrappedMaterial | undefined): TtlvItem {
   const children: TtlvItem[] = [enumItem(Tag.KeyFormatType, enumValue(Tag.KeyFormatType, format) ?? KeyFormatType.Raw)];
-  if (wrapped) children.push(struct(Tag.KeyValue, [bytes(Tag.KeyMaterial, wrapped.bytes)]));
-  else if (format === 'TransparentSymmetricKey') children.push(struct(Tag.KeyValue, [struct(Tag.KeyMaterial, [bytes(Tag.Key, material)])]));
+  // Wrapped with TTLV encoding, the Key Value is the wrapped bytes themselves; with No Encoding
+  // the Key Value structure holds the wrapped key material (KMIP 1.4 §2.1.4, 2.1.5).
+  if (wrapped && wrapped.ttlvEncoded) children.push(bytes(Tag.KeyValue, wrapped.bytes));
+  else if (wrapped) children.push(struct(Tag.KeyValue, [bytes(Tag.KeyMaterial, wrapped.bytes)]));
+  else if (material === null) {
+    // Registered without a value (Key Value Location): the Key Block has no Key Value.
+  } else if (format === 'TransparentSymmetricKey') children.push(struct(Tag.KeyValue, [struct(Tag.KeyMaterial, [bytes(Tag.Key, material)])]));
   else children.push(struct(Tag.KeyValue, [bytes(Tag.KeyMaterial, material)]));
   const alg = firstAttr(obj, 'CryptographicAlgorithm');
   if (alg) children.push({ ...alg, tag: Tag.CryptographicAlgorithm } as TtlvItem);
   const len = firstAttr(obj, 'CryptographicLength');
   if (obj.objectType === 'SymmetricKey') {
-    children.push(len ? ({ ...len, tag: Tag.CryptographicLength } as TtlvItem) : int(Tag.CryptographicLength, material.length * 8));
+    children.push(len ? ({ ...len, tag: Tag.CryptographicLength } as TtlvItem) : int(Tag.CryptographicLength, (material?.length ?? 0) * 8));
   }
   if (wrapped) children.push(wrapped.wrappingData);
   return struct(Tag.KeyBlock, children);
@@ -81,8 +88,10 @@ function subtypeValue(tag: number, kept: string): number {
 
 /** The object structure for Get. `material` is the plaintext (for 'key' objects). */
 export function objectStructure(obj: ManagedObject, format: string, wrapped?: WrappedMaterial): TtlvItem {
-  if (!obj.material) throw new KmipError('key_value_not_present', 'the object has no key material');
-  if (obj.form === 'object') return decodeTtlv(obj.material, { maxMessageBytes: Number.MAX_SAFE_INTEGER, maxDepth: 64 });
+  if (obj.form === 'object') {
+    if (!obj.material) throw new KmipError('key_value_not_present', 'the object has no key material');
+    return decodeTtlv(obj.material, { maxMessageBytes: Number.MAX_SAFE_INTEGER, maxDepth: 64 });
+  }
   const material = obj.material;
   switch (obj.objectType) {
     case 'SymmetricKey':
@@ -93,6 +102,7 @@ export function objectStructure(obj: ManagedObject, format: string, wrapped?: Wr
         keyBlock(obj, format, material, wrapped),
       ]);
     case 'OpaqueObject':
+      if (!material) throw new KmipError('key_value_not_present', 'the object has no value');
       return struct(Tag.OpaqueObject, [
         enumItem(Tag.OpaqueDataType, subtypeValue(Tag.OpaqueDataType, obj.subtype ?? 'None')),
         bytes(Tag.OpaqueDataValue, material),

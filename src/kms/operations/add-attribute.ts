@@ -17,7 +17,7 @@ export const addAttribute: Operation = {
       obj.attrs = [...obj.attrs, attr];
       touch(obj, ctx);
     }
-    await checkUniqueNames(ctx, [attr], id);
+    await checkUniqueNames(ctx, [attr]);
     await ctx.repo.save(obj);
     return isV2(ctx.version) ? [uidItem(id)] : [uidItem(id), echo1x(attr)];
   },

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { KmipError, Tag, asEnum, asInt, child, int, type TtlvItem } from '../../kmip/index.js';
+import { KmipError, Tag, asEnum, asInt, child, dateTime, int, type TtlvItem } from '../../kmip/index.js';
 import { RNG_PARAMETERS, generateSymmetricKey } from '../algorithms.js';
 import { attrsOfPayload } from '../attribute-io.js';
 import { enumName } from '../kmip-values.js';
@@ -44,7 +44,12 @@ export const create: Operation = {
     }
     const obj = newObject(ctx, {
       objectType,
-      attrs: [...attrs, { name: 'RandomNumberGenerator', value: RNG_PARAMETERS }],
+      attrs: [
+        ...attrs,
+        { name: 'RandomNumberGenerator', value: RNG_PARAMETERS },
+        // The server made the object: its Original Creation Date is now (Register leaves it to the client).
+        { name: 'OriginalCreationDate', value: dateTime(Tag.OriginalCreationDate, ctx.now) },
+      ],
       material,
       form: 'key',
       keyFormatType: objectType === 'SecretData' ? 'Opaque' : 'Raw',

@@ -1,5 +1,7 @@
 import {
   BlockCipherMode,
+  EncodingOption,
+  encodeTtlv,
   KmipError,
   Tag,
   WrappingMethod,
@@ -35,7 +37,7 @@ export const get: Operation = {
   async run(payload, ctx) {
     const id = targetId(payload, ctx);
     const obj = await ctx.repo.load(id);
-    if (isDestroyed(obj.state) || !obj.material) {
+    if (isDestroyed(obj.state)) {
       throw new KmipError(ctx.version.major >= 2 ? 'object_destroyed' : 'permission_denied', 'the object has been destroyed');
     }
     const kftItem = child(payload, Tag.KeyFormatType);
@@ -52,18 +54,20 @@ export const get: Operation = {
       throw new KmipError('sensitive', 'a sensitive object is only given out wrapped');
     }
     const type = enumItem(Tag.ObjectType, enumValue(Tag.ObjectType, obj.objectType) ?? 0);
-    if (obj.form === 'object' && wrapType === 'NotWrapped' && isWrappedStructure(obj)) {
+    if (obj.form === 'object' && obj.material && wrapType === 'NotWrapped' && isWrappedStructure(obj)) {
       return [type, uidItem(id), await unwrapRegistered(obj, ctx)];
     }
-    const format = checkFormat(obj, requested);
+    // A key registered wrapped is unwrapped first when the caller asks for another wrapping.
+    const source = spec && obj.form === 'object' && obj.material && isWrappedStructure(obj) ? await asPlainKey(obj, ctx) : obj;
+    const format = checkFormat(source, requested);
     let wrapped: WrappedMaterial | undefined;
     if (spec) {
-      if (obj.form !== 'key' || obj.objectType === 'OpaqueObject') {
+      if (source.form !== 'key' || source.objectType === 'OpaqueObject' || !source.material) {
         throw new KmipError('feature_not_supported', 'only symmetric keys and secret data are wrapped by the KMS');
       }
-      wrapped = await wrapFor(spec, obj.material, ctx);
+      wrapped = await wrapFor(spec, source.material, ctx);
     }
-    const answer = objectStructure(obj, format, wrapped);
+    const answer = objectStructure(source, format, wrapped);
     await markNotFresh(obj, ctx);
     return [type, uidItem(id), answer];
   },
@@ -122,7 +126,11 @@ async function wrapFor(spec: TtlvItem, material: Uint8Array, ctx: OpContext): Pr
   const encoding = child(spec, Tag.EncodingOption);
   const data: TtlvItem[] = [method, info];
   if (encoding) data.push(encoding);
-  return { bytes: wrapKey(key, material, pad), wrappingData: struct(Tag.KeyWrappingData, data) };
+  // Encoding Option: No Encoding wraps the key material alone; TTLV Encoding (the default) wraps
+  // the TTLV encoding of the whole Key Value, which then travels as a Byte String.
+  const noEncoding = encoding !== undefined && asEnum(encoding) === EncodingOption.NoEncoding;
+  const plain = noEncoding ? material : encodeTtlv(struct(Tag.KeyValue, [bytes(Tag.KeyMaterial, material)]));
+  return { bytes: wrapKey(key, plain, pad), wrappingData: struct(Tag.KeyWrappingData, data), ttlvEncoded: !noEncoding };
 }
 
 function isWrappedStructure(obj: ManagedObject): boolean {
@@ -136,6 +144,16 @@ function wrappedParts(obj: ManagedObject): { body: TtlvItem; block: TtlvItem; da
   const value = block ? child(block, Tag.KeyValue) : undefined;
   const km = value && value.type === 'Structure' ? child(value, Tag.KeyMaterial) : undefined;
   return block && data && km ? { body, block, data, km } : undefined;
+}
+
+/** A registered-wrapped key as a plain key object (in memory only). */
+async function asPlainKey(obj: ManagedObject, ctx: OpContext): Promise<ManagedObject> {
+  const plain = await unwrapRegistered(obj, ctx);
+  const block = child(plain, Tag.KeyBlock);
+  const value = block ? child(block, Tag.KeyValue) : undefined;
+  const km = value ? child(value, Tag.KeyMaterial) : undefined;
+  if (!km) throw new KmipError('key_value_not_present', 'the key has no key material');
+  return { ...obj, form: 'key', material: Buffer.from(asBytes(km)), keyFormatType: obj.keyFormatType ?? 'Raw' };
 }
 
 /** A key registered wrapped, unwrapped with the key its wrapping data names (Key Wrap Type Not Wrapped). */

@@ -9,7 +9,7 @@ import { uidItem } from './payload.js';
 import { encodeTtlv } from '../../kmip/index.js';
 
 /**
- * Locate: the caller's objects matching every given attribute, in creation order, after Offset
+ * Locate: the caller's objects matching every given attribute, newest first, after Offset
  * Items, at most Maximum Items. Object type, state, algorithm and one name go to the store's
  * index; every other attribute (custom ones included) is matched by value on the candidates.
  */
@@ -46,7 +46,8 @@ export const locate: Operation = {
       if (same.length === 2 && x !== undefined && y !== undefined) ranges.set(a.name, x < y ? [x, y] : [y, x]);
     }
     const exact = rest.filter((a) => !ranges.has(a.name));
-    const candidates = await ctx.repo.locate(filter);
+    // Newest first, as the OASIS TC-OFFSET vectors expect of Offset Items and Maximum Items.
+    const candidates = (await ctx.repo.locate(filter)).reverse();
     const found: string[] = [];
     let skipped = 0;
     let total = 0;

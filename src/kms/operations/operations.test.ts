@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Tag, bool, bytes, child, children, dateTime, encodeTtlv, enumItem, int, struct, text, type TtlvItem } from '../../kmip/index.js';
+import { Tag, bool, bytes, child, children, dateTime, decodeTtlv, encodeTtlv, enumItem, int, struct, text, type TtlvItem } from '../../kmip/index.js';
 import { unwrapKey } from '../key-wrap.js';
 import { ADMIN, BOB, aesCreate, attr1, en, startTestService, template, uid, uidOf, type BatchResult } from '../test-harness.js';
 
@@ -8,6 +8,7 @@ function keyMaterial(r: BatchResult): Buffer {
   const key = child(r.payload as TtlvItem, Tag.SymmetricKey) ?? child(r.payload as TtlvItem, Tag.SecretData);
   const block = key ? child(key, Tag.KeyBlock) : undefined;
   const value = block ? child(block, Tag.KeyValue) : undefined;
+  if (value?.type === 'ByteString') return Buffer.from(value.value);
   const km = value ? child(value, Tag.KeyMaterial) : undefined;
   if (!km) throw new Error('no key material');
   if (km.type === 'ByteString') return Buffer.from(km.value);
@@ -109,12 +110,18 @@ test('get: Raw and Transparent Symmetric Key; NIST key wrap under another key; S
   const spec = struct(Tag.KeyWrappingSpecification, [
     en(Tag.WrappingMethod, 'Encrypt'),
     struct(Tag.EncryptionKeyInformation, [uid(kek), struct(Tag.CryptographicParameters, [en(Tag.BlockCipherMode, 'NISTKeyWrap')])]),
+    en(Tag.EncodingOption, 'NoEncoding'),
   ]);
   const wrapped = await kms.op('1.4', 'Get', [uid(id), spec]);
   assert.equal(wrapped.status, 'Success');
   const block = child(child(wrapped.payload as TtlvItem, Tag.SymmetricKey) as TtlvItem, Tag.KeyBlock) as TtlvItem;
   assert.ok(child(block, Tag.KeyWrappingData), 'Key Wrapping Data present');
   assert.deepEqual(unwrapKey(kekBytes, keyMaterial(wrapped), false), raw);
+  // TTLV Encoding (the default): the wrapped bytes are the encoded Key Value.
+  const ttlvSpec = struct(Tag.KeyWrappingSpecification, (spec.value as TtlvItem[]).slice(0, 2));
+  const wrappedTtlv = await kms.op('1.4', 'Get', [uid(id), ttlvSpec]);
+  const kv = decodeTtlv(unwrapKey(kekBytes, keyMaterial(wrappedTtlv), false));
+  assert.deepEqual(Buffer.from(child(kv, Tag.KeyMaterial)?.value as Uint8Array), raw);
 
   const sensitive = uidOf(await kms.op('1.4', 'Create', aesCreate(256, [attr1('Sensitive', bool(Tag.Sensitive, true))])));
   assert.equal((await kms.op('1.4', 'Get', [uid(sensitive)])).reason, 'Sensitive');
@@ -209,11 +216,11 @@ test('locate by name, type, state, algorithm and custom attribute, with Maximum 
   await kms.op('1.4', 'Activate', [uid(ids[0] as string)]);
   await kms.op('1.4', 'AddAttribute', [uid(ids[1] as string), attr1('x-tag', text(Tag.AttributeValue, 'blue'))]);
   const find = async (payload: TtlvItem[]) => children((await kms.op('1.4', 'Locate', payload)).payload as TtlvItem, Tag.UniqueIdentifier).map((u) => u.value);
-  assert.deepEqual(await find([name('group-a')]), ids.slice(0, 3));
+  assert.deepEqual(await find([name('group-a')]), ids.slice(0, 3).reverse());
   assert.deepEqual(await find([attr1('State', en(Tag.State, 'Active'))]), [ids[0]]);
-  assert.deepEqual(await find([attr1('Object Type', en(Tag.ObjectType, 'SymmetricKey')), attr1('Cryptographic Algorithm', en(Tag.CryptographicAlgorithm, 'AES'))]), ids);
+  assert.deepEqual(await find([attr1('Object Type', en(Tag.ObjectType, 'SymmetricKey')), attr1('Cryptographic Algorithm', en(Tag.CryptographicAlgorithm, 'AES'))]), [...ids].reverse());
   assert.deepEqual(await find([attr1('x-tag', text(Tag.AttributeValue, 'blue'))]), [ids[1]]);
-  assert.deepEqual(await find([int(Tag.MaximumItems, 2), int(Tag.OffsetItems, 1)]), ids.slice(1, 3));
+  assert.deepEqual(await find([int(Tag.MaximumItems, 2), int(Tag.OffsetItems, 1)]), [ids[3], ids[2]], 'newest first');
   const located = await kms.op('1.4', 'Locate', [int(Tag.MaximumItems, 1)]);
   assert.equal(child(located.payload as TtlvItem, Tag.LocatedItems)?.value, 5);
   assert.deepEqual(await find([attr1('Object Type', en(Tag.ObjectType, 'SecretData'))]), []);

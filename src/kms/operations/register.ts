@@ -50,7 +50,7 @@ function readMaterial(
   objectType: string,
   body: TtlvItem,
   keyBlock: TtlvItem | undefined,
-): { material: Uint8Array; form: 'key' | 'object'; keyFormatType?: string; subtype?: string } {
+): { material: Uint8Array | null; form: 'key' | 'object'; keyFormatType?: string; subtype?: string } {
   if (objectType === 'OpaqueObject') {
     const t = child(body, Tag.OpaqueDataType);
     const v = child(body, Tag.OpaqueDataValue);
@@ -63,6 +63,8 @@ function readMaterial(
     if (!kft) throw new KmipError('invalid_field', 'KeyBlock: missing KeyFormatType');
     const sdt = objectType === 'SecretData' ? child(body, Tag.SecretDataType) : undefined;
     const subtype = sdt ? (enumName(Tag.SecretDataType, asEnum(sdt)) ?? String(asEnum(sdt))) : undefined;
+    // Registered without a Key Value (its material kept elsewhere, Key Value Location): no material.
+    if (!child(keyBlock, Tag.KeyValue)) return { material: null, form: 'key', keyFormatType: kft, ...(subtype ? { subtype } : {}) };
     const plain = plainKeyBytes(keyBlock, kft);
     if (plain) return { material: plain, form: 'key', keyFormatType: kft, ...(subtype ? { subtype } : {}) };
   }

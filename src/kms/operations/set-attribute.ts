@@ -15,7 +15,7 @@ export const setAttribute: Operation = {
       obj.attrs = [...obj.attrs.filter((a) => a.name !== attr.name), attr];
       touch(obj, ctx);
     }
-    await checkUniqueNames(ctx, [attr], id);
+    await checkUniqueNames(ctx, [attr]);
     await ctx.repo.save(obj);
     return [uidItem(id)];
   },
