@@ -68,9 +68,11 @@ export class KmipPool {
     const n = this.#slots.length;
     const failures: string[] = [];
     let last: KmipClientError | undefined;
+    // Fixed for this request: concurrent requests move #preferred while this one waits.
+    const start = this.#preferred;
     for (let i = 0; i < n; i++) {
       if (this.#closed) throw new KmipClientError('client_closed', 'the KMIP client is closed');
-      const idx = (this.#preferred + i) % n;
+      const idx = (start + i) % n;
       const slot = this.#slots[idx]!;
       try {
         const response = await this.#requestOn(slot, message);
