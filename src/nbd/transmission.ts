@@ -60,6 +60,7 @@ export class Transmission {
   private roomWaiter: (() => void) | null = null;
   private idleWaiter: (() => void) | null = null;
   private stopping = false;
+  private corked = false;
 
   private readonly onDrain = (): void => this.wakeReader();
 
@@ -85,6 +86,10 @@ export class Transmission {
   async run(): Promise<void> {
     try {
       await this.loop();
+    } catch (err) {
+      // Our own stop() cancels the pending read: that is a clean end, and the replies still queued
+      // must be flushed by end(), not dropped by destroy().
+      if (!this.stopping) throw err;
     } finally {
       await this.idle();
       this.stream.off('drain', this.onDrain);
@@ -225,18 +230,26 @@ export class Transmission {
     return b;
   }
 
+  /**
+   * Replies completed in the same tick leave in one writev: the first one corks the socket and
+   * the uncork runs on the next tick.
+   */
   private send(head: Buffer, data?: Buffer): void {
     const s = this.stream;
     if (s.destroyed || !s.writable) return;
-    if (data === undefined) {
-      s.write(head);
-      return;
+    if (!this.corked) {
+      this.corked = true;
+      s.cork();
+      process.nextTick(this.uncork);
     }
-    s.cork();
     s.write(head);
-    s.write(data);
-    s.uncork();
+    if (data !== undefined) s.write(data);
   }
+
+  private readonly uncork = (): void => {
+    this.corked = false;
+    this.stream.uncork();
+  };
 
   private replyOk(req: Request): void {
     this.send(this.header(req, SIMPLE_REPLY_SIZE));
