@@ -117,3 +117,13 @@ test('docs/kmip.md documents every error code', () => {
   for (const code of Object.keys(KMIP_ERROR_CODES))
     assert.ok(doc.includes(`\`${code}\``), `docs/kmip.md lacks ${code}`);
 });
+
+test('KMIP 2.1 additions are present and marked 2.1', () => {
+  assert.equal(Tag.ProcessingStage, 0x420175);
+  assert.equal(tagSince(Tag.AsynchronousCorrelationValues), '2.1');
+  assert.equal(Operation.Ping, 0x3b);
+  assert.equal(enumDef('Operation')!.since['Ping'], '2.1');
+  assert.equal(ResultReason.DuplicateProcessRequest, 0x4c);
+  assert.equal(enumForTag(Tag.ProcessingStage), enumDef('ProcessingStage'));
+  assert.equal(new KmipError('constraint_violation', 'x').resultReason, 0x4b);
+});
