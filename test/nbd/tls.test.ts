@@ -34,6 +34,11 @@ for (const kind of KINDS) {
     // Plain TCP: every option is answered NBD_REP_ERR_TLS_REQD (checked byte-exactly in malformed.test),
     // so libnbd gives up at NBD_OPT_GO.
     await assert.rejects(run('nbdinfo', [`nbd://127.0.0.1:${s.port}/`]), /opt_go/);
+    // Over the Unix socket TLS is optional: both ways work.
+    const unixTls = JSON.parse((await run('nbdinfo', ['--json', `nbds+unix:///?socket=${s.socket}&tls-certificates=${s.clientPki}`])).stdout) as { TLS: boolean };
+    assert.equal(unixTls.TLS, true);
+    const unixPlain = JSON.parse((await run('nbdinfo', ['--json', s.uri])).stdout) as { TLS: boolean };
+    assert.equal(unixPlain.TLS, false);
     // A certificate from a CA the server does not trust.
     await assert.rejects(run('nbdinfo', [nbds(s, s.roguePki)]));
     // The server still serves the legitimate client.
