@@ -15,6 +15,7 @@ import {
   tagByName,
   tagSince,
   text,
+  type StructureItem,
 } from '../kmip/index.js';
 import type { LifecycleDates, ProtocolVersion } from './lifecycle.js';
 import { enumValue } from './kmip-values.js';
@@ -41,12 +42,27 @@ const DATE_TAGS: ReadonlyArray<[keyof LifecycleDates, string]> = [
 /** The lease the KMS grants on keys it gives out (Lease Time), in seconds. */
 export const LEASE_SECONDS = 3600;
 
+/** Attributes newer than their tag: the tag existed as a field before it became an attribute. */
+const ATTRIBUTE_SINCE: ReadonlyMap<string, string> = new Map([
+  ['KeyFormatType', '2.0'],
+  ['RandomNumberGenerator', '1.4'],
+]);
+
 function known(name: string, v: ProtocolVersion): boolean {
   const tag = tagByName(name);
-  const since = tag === undefined ? undefined : tagSince(tag);
+  const since = ATTRIBUTE_SINCE.get(name) ?? (tag === undefined ? undefined : tagSince(tag));
   if (since === undefined) return true;
   const [major, minor] = since.split('.').map(Number) as [number, number];
   return v.major > major || (v.major === major && v.minor >= minor);
+}
+
+/** The Digest attribute of key material: SHA-256 of the Raw key (KMIP's default digest). */
+export function digestOf(material: Uint8Array): StructureItem {
+  return struct(Tag.Digest, [
+    enumItem(Tag.HashingAlgorithm, HashingAlgorithm.SHA_256),
+    bytes(Tag.DigestValue, createHash('sha256').update(material).digest()),
+    enumItem(Tag.KeyFormatType, KeyFormatType.Raw),
+  ]);
 }
 
 export function objectAttributes(obj: ManagedObject, v: ProtocolVersion): Attr[] {
@@ -56,30 +72,22 @@ export function objectAttributes(obj: ManagedObject, v: ProtocolVersion): Attr[]
     { name: 'ShortUniqueIdentifier', value: bytes(Tag.ShortUniqueIdentifier, createHash('sha256').update(obj.id).digest()) },
     { name: 'ObjectType', value: enumItem(Tag.ObjectType, enumValue(Tag.ObjectType, obj.objectType) ?? 0) },
   ];
-  out.push(...obj.attrs);
+  out.push(...obj.attrs.filter((a) => a.name !== 'Digest'));
   out.push({ name: 'State', value: enumItem(Tag.State, State[obj.state]) });
   for (const [key, name] of DATE_TAGS) {
     const d = obj.dates[key];
     if (d !== undefined) out.push({ name, value: dateTime(Tag[name as 'InitialDate'], d) });
   }
-  if (obj.form === 'key' && obj.material) {
-    out.push({
-      name: 'Digest',
-      value: struct(Tag.Digest, [
-        enumItem(Tag.HashingAlgorithm, HashingAlgorithm.SHA_256),
-        bytes(Tag.DigestValue, createHash('sha256').update(obj.material).digest()),
-        ...(v.major > 1 || v.minor >= 1 ? [enumItem(Tag.KeyFormatType, KeyFormatType.Raw)] : []),
-      ]),
-    });
+  const digest = obj.form === 'key' && obj.material ? digestOf(obj.material) : obj.attrs.find((a) => a.name === 'Digest')?.value;
+  if (digest && digest.type === 'Structure') {
+    // KMIP 1.0's Digest has no Key Format Type.
+    const fields = v.major > 1 || v.minor >= 1 ? digest.value : digest.value.filter((c) => c.tag !== Tag.KeyFormatType);
+    out.push({ name: 'Digest', value: struct(Tag.Digest, fields) });
   }
   if (isKey) {
     if (obj.keyFormatType) out.push({ name: 'KeyFormatType', value: enumItem(Tag.KeyFormatType, enumValue(Tag.KeyFormatType, obj.keyFormatType) ?? 1) });
     out.push({ name: 'LeaseTime', value: interval(Tag.LeaseTime, LEASE_SECONDS) });
     const has = (n: string): boolean => obj.attrs.some((a) => a.name === n);
-    if (!has('Sensitive')) out.push({ name: 'Sensitive', value: bool(Tag.Sensitive, false) });
-    if (!has('Extractable')) out.push({ name: 'Extractable', value: bool(Tag.Extractable, true) });
-    if (!has('AlwaysSensitive')) out.push({ name: 'AlwaysSensitive', value: bool(Tag.AlwaysSensitive, false) });
-    if (!has('NeverExtractable')) out.push({ name: 'NeverExtractable', value: bool(Tag.NeverExtractable, false) });
     if (!has('Fresh')) out.push({ name: 'Fresh', value: bool(Tag.Fresh, true) });
     if (obj.material === null && obj.state !== 'Destroyed' && obj.state !== 'DestroyedCompromised') {
       out.push({ name: 'KeyValuePresent', value: bool(Tag.KeyValuePresent, false) });

@@ -52,6 +52,7 @@ export const create: Operation = {
       ],
       material,
       form: 'key',
+      generated: true,
       keyFormatType: objectType === 'SecretData' ? 'Opaque' : 'Raw',
       ...(objectType === 'SecretData' ? { subtype: 'Password' } : {}),
     });

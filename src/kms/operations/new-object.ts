@@ -19,6 +19,8 @@ export function newObject(
     form: MaterialForm;
     keyFormatType?: string;
     subtype?: string;
+    /** Made by the server (Create, ReKey) rather than registered. */
+    generated?: boolean;
   },
 ): ManagedObject {
   const kept: Attr[] = [];
@@ -45,8 +47,13 @@ export function newObject(
     const a = kept.find((k) => k.name === n);
     return a && a.value.type === 'Boolean' ? a.value.value : undefined;
   };
-  kept.push({ name: 'AlwaysSensitive', value: bool(Tag.AlwaysSensitive, flag('Sensitive') === true) });
-  kept.push({ name: 'NeverExtractable', value: bool(Tag.NeverExtractable, flag('Extractable') === false) });
+  if (init.generated) {
+    // Objects the server generates carry Sensitive/Extractable and their history from birth.
+    if (flag('Sensitive') === undefined) kept.push({ name: 'Sensitive', value: bool(Tag.Sensitive, false) });
+    if (flag('Extractable') === undefined) kept.push({ name: 'Extractable', value: bool(Tag.Extractable, true) });
+    kept.push({ name: 'AlwaysSensitive', value: bool(Tag.AlwaysSensitive, flag('Sensitive') === true) });
+    kept.push({ name: 'NeverExtractable', value: bool(Tag.NeverExtractable, flag('Extractable') === false) });
+  }
   const { state, dates } = initialState(ctx.now, requested);
   return {
     id: randomUUID(),
@@ -73,8 +80,9 @@ export function trackHistory(attrs: Attr[]): Attr[] {
     return a && a.value.type === 'Boolean' ? a.value.value : undefined;
   };
   let out = attrs;
-  if (flag('Sensitive') !== true) out = setAttr(out, { name: 'AlwaysSensitive', value: bool(Tag.AlwaysSensitive, false) });
-  if (flag('Extractable') !== false) out = setAttr(out, { name: 'NeverExtractable', value: bool(Tag.NeverExtractable, false) });
+  const has = (n: string): boolean => attrs.some((a) => a.name === n);
+  if (has('AlwaysSensitive') && flag('Sensitive') !== true) out = setAttr(out, { name: 'AlwaysSensitive', value: bool(Tag.AlwaysSensitive, false) });
+  if (has('NeverExtractable') && flag('Extractable') !== false) out = setAttr(out, { name: 'NeverExtractable', value: bool(Tag.NeverExtractable, false) });
   return out;
 }
 

@@ -10,6 +10,7 @@ import { produced, targetId, uidItem } from './payload.js';
 
 /** Server-set attributes the new key inherits from the old. */
 const KEPT_ON_REKEY: ReadonlySet<string> = new Set(['CryptographicAlgorithm', 'CryptographicLength', 'RandomNumberGenerator']);
+// Sensitive and Extractable are client attributes and carry over; their history starts anew.
 
 function link(type: number, id: string): Attr {
   return { name: 'Link', value: struct(Tag.Link, [enumItem(Tag.LinkType, type), text(Tag.LinkedObjectIdentifier, id)]) };
@@ -50,7 +51,7 @@ export const rekey: Operation = {
     } else if (old.dates.activationDate !== undefined && !given.some((a) => a.name === 'ActivationDate')) {
       withDates.push({ name: 'ActivationDate', value: { tag: Tag.ActivationDate, type: 'DateTime', value: ctx.now } });
     }
-    const fresh = newObject(ctx, { objectType: 'SymmetricKey', attrs: withDates, material: g.material, form: 'key', keyFormatType: old.keyFormatType ?? 'Raw' });
+    const fresh = newObject(ctx, { objectType: 'SymmetricKey', attrs: withDates, material: g.material, form: 'key', generated: true, keyFormatType: old.keyFormatType ?? 'Raw' });
     old.attrs = [...old.attrs.filter((a) => !(a.name === 'Link' && isLinkOfType(a.value, LinkType.ReplacementObjectLink))), link(LinkType.ReplacementObjectLink, fresh.id)];
     old.dates = { ...old.dates, lastChangeDate: ctx.now };
     await ctx.repo.insert(fresh);
