@@ -1,35 +1,17 @@
 /**
- * The XTS engine of src/crypto as the sector cipher of the encrypted block device and the
- * conversions: 4096-byte sectors, plain64 IVs counting 512-byte units.
+ * The sector cipher of the disk images: src/nbd's EngineXtsCipher over src/crypto's XTS engine,
+ * and its use as an in-place transform by the conversions.
  */
-import { createXtsKey, getXtsEngine, type SecretBytes, type XtsEngine, type XtsKey } from '../crypto/index.js';
-import type { SectorCipher } from '../nbd/index.js';
+import { createXtsKey, type SecretBytes } from '../crypto/index.js';
+import { EngineXtsCipher, type SectorCipher } from '../nbd/index.js';
 import type { SectorTransform } from './convert.js';
 
-export class EngineSectorCipher implements SectorCipher {
-  readonly #key: XtsKey;
-  readonly engine: XtsEngine;
+/** A cipher over a copy of the volume key; the caller still owns `secret` and disposes the cipher. */
+export function diskCipher(secret: SecretBytes): EngineXtsCipher {
+  return new EngineXtsCipher(createXtsKey(secret));
+}
 
-  /** Copies the key; the caller still owns `secret`. */
-  constructor(secret: SecretBytes, engine: XtsEngine = getXtsEngine()) {
-    this.#key = createXtsKey(secret);
-    this.engine = engine;
-  }
-
-  encrypt(data: Buffer, firstUnit: bigint, out?: Buffer): Promise<void> {
-    return this.engine.encrypt(this.#key, data, out ? { sectorSize: 4096, firstUnit, out } : { sectorSize: 4096, firstUnit });
-  }
-
-  decrypt(data: Buffer, firstUnit: bigint, out?: Buffer): Promise<void> {
-    return this.engine.decrypt(this.#key, data, out ? { sectorSize: 4096, firstUnit, out } : { sectorSize: 4096, firstUnit });
-  }
-
-  /** The cipher as an in-place transform for the conversions, with the segment's iv_tweak added. */
-  transform(direction: 'encrypt' | 'decrypt', ivTweak = 0n): SectorTransform {
-    return (data, unit) => (direction === 'encrypt' ? this.encrypt(data, unit + ivTweak) : this.decrypt(data, unit + ivTweak));
-  }
-
-  dispose(): void {
-    this.#key.dispose();
-  }
+/** The cipher as an in-place transform for the conversions, with the segment's iv_tweak added. */
+export function sectorTransform(cipher: SectorCipher, direction: 'encrypt' | 'decrypt', ivTweak = 0n): SectorTransform {
+  return (data, unit) => (direction === 'encrypt' ? cipher.encrypt(data, unit + ivTweak) : cipher.decrypt(data, unit + ivTweak));
 }

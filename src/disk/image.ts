@@ -14,14 +14,16 @@ import {
   getToken,
   readLuks2Header,
   segmentInfo,
+  setToken,
   verifyVolumeKey,
+  writeLuks2Header,
   type CryptvisorToken,
   type Luks2Header,
 } from '../luks/index.js';
 import { AlignedDevice, EncryptedDevice, FileDevice, type BlockDevice } from '../nbd/index.js';
 import { assertNoConversion, decryptInPlace, encryptInPlace, rekeyInPlace } from './convert.js';
 import { Journal } from './journal.js';
-import { EngineSectorCipher } from './engine-cipher.js';
+import { diskCipher, sectorTransform } from './engine-cipher.js';
 import { DiskError } from './errors.js';
 
 /** The version of the cryptvisor LUKS2 token format, bound into every wrapped DEK. */
@@ -198,7 +200,7 @@ export async function openImage(path: string, volumeKey: SecretBytes, opts: { re
   const size = (await stat(path)).size;
   const payload = s.sizeBytes === 'dynamic' ? size - s.offset : s.sizeBytes;
   const file = await FileDevice.open(path, { offset: s.offset, size: payload, readOnly: opts.readOnly ?? false });
-  const cipher = new EngineSectorCipher(volumeKey);
+  const cipher = diskCipher(volumeKey);
   const device = new AlignedDevice(new EncryptedDevice(file, cipher, { ivTweak: BigInt(s.ivTweak) }));
   return { header, device, close: () => device.close() };
 }
@@ -215,14 +217,14 @@ export async function encryptImage(
   volumeKey: SecretBytes,
   opts: ConvertOptions & { binding?: KekBinding } = {},
 ): Promise<void> {
-  const cipher = new EngineSectorCipher(volumeKey);
+  const cipher = diskCipher(volumeKey);
   try {
     await encryptInPlace({
       path,
       durable: opts.durable ?? false,
       ...(opts.chunkSize ? { chunkSize: opts.chunkSize } : {}),
       ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
-      encrypt: cipher.transform('encrypt'),
+      encrypt: sectorTransform(cipher, 'encrypt'),
       makeHeader: () => headerBytes(volumeKey, randomUUID(), opts.binding),
       checkHeader: async (bytes) => checkKey(await parseHeaderCopy(bytes), volumeKey, 'volume'),
     });
@@ -259,7 +261,7 @@ function headerReader(path: string, key: SecretBytes, which: string) {
 /** Turns a LUKS2 image back into its raw image, byte for byte (or resumes doing so). */
 export async function decryptImage(path: string, volumeKey: SecretBytes, opts: ConvertOptions = {}): Promise<void> {
   const hdrBytes = await headerRegionSize(path);
-  const cipher = new EngineSectorCipher(volumeKey);
+  const cipher = diskCipher(volumeKey);
   try {
     await decryptInPlace({
       path,
@@ -267,7 +269,7 @@ export async function decryptImage(path: string, volumeKey: SecretBytes, opts: C
       ...(opts.chunkSize ? { chunkSize: opts.chunkSize } : {}),
       ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
       headerBytes: hdrBytes,
-      decrypt: cipher.transform('decrypt'),
+      decrypt: sectorTransform(cipher, 'decrypt'),
       readHeader: headerReader(path, volumeKey, 'volume'),
     });
   } finally {
@@ -286,8 +288,8 @@ export async function rekeyImage(
   opts: ConvertOptions & { binding?: KekBinding } = {},
 ): Promise<void> {
   const hdrBytes = await headerRegionSize(path);
-  const oldCipher = new EngineSectorCipher(oldKey);
-  const newCipher = new EngineSectorCipher(newKey);
+  const oldCipher = diskCipher(oldKey);
+  const newCipher = diskCipher(newKey);
   let uuid: string | undefined;
   const readOld = headerReader(path, oldKey, 'old');
   try {
@@ -297,8 +299,8 @@ export async function rekeyImage(
       ...(opts.chunkSize ? { chunkSize: opts.chunkSize } : {}),
       ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
       headerBytes: hdrBytes,
-      decrypt: oldCipher.transform('decrypt'),
-      encrypt: newCipher.transform('encrypt'),
+      decrypt: sectorTransform(oldCipher, 'decrypt'),
+      encrypt: sectorTransform(newCipher, 'encrypt'),
       readHeader: async (bytes) => {
         uuid = (await parseHeaderCopy(bytes)).uuid;
         return readOld(bytes);
@@ -310,4 +312,63 @@ export async function rekeyImage(
     oldCipher.dispose();
     newCipher.dispose();
   }
+}
+
+/**
+ * The header an unfinished conversion will write (encrypt, rekey) or came from (decrypt): the
+ * agent resumes a conversion after a restart by unwrapping the DEK from this header's token.
+ */
+export async function pendingConversionHeader(path: string): Promise<{ op: string; header: Luks2Header } | undefined> {
+  const journal = await Journal.open(path, false);
+  if (!journal) return undefined;
+  try {
+    const rec = journal.record;
+    if (!rec) return undefined;
+    const blob = rec.op === 'rekey' ? 'newHeader' : 'header';
+    return { op: rec.op, header: await parseHeaderCopy(await journal.readBlob(blob)) };
+  } finally {
+    await journal.close();
+  }
+}
+
+/** For a resumed rekey: the header the conversion started from. */
+export async function pendingOldHeader(path: string): Promise<Luks2Header | undefined> {
+  const journal = await Journal.open(path, false);
+  if (!journal) return undefined;
+  try {
+    return journal.record?.op === 'rekey' ? await parseHeaderCopy(await journal.readBlob('oldHeader')) : undefined;
+  } finally {
+    await journal.close();
+  }
+}
+
+/**
+ * Shallow rekey of one disk: the DEK is unwrapped with the old KEK and wrapped again under the new
+ * binding; only the token changes, no data is rewritten. Both header copies are rewritten in turn,
+ * so a crash leaves either the old or the new token, each of which names its own KEK.
+ */
+export async function rewrapImage(
+  path: string,
+  oldKek: SecretBytes,
+  binding: KekBinding,
+  place: { vmUuid?: string; diskId?: string } = {},
+): Promise<void> {
+  await assertNoConversion(path);
+  const fh = await openExisting(path, 'r+');
+  try {
+    const header = await readLuks2Header(fh);
+    const dek = unwrapDiskKey(header, oldKek, place);
+    try {
+      await writeLuks2Header(fh, setToken(header, makeToken(dek, header.uuid, binding)));
+    } finally {
+      dek.dispose();
+    }
+  } finally {
+    await fh.close();
+  }
+}
+
+/** The cryptvisor token of an image (which KEK wraps its DEK), without any secret. */
+export async function imageToken(path: string): Promise<CryptvisorToken | null> {
+  return getToken(await readImageHeader(path));
 }

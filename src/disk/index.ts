@@ -1,7 +1,7 @@
 /** src/disk: cryptvisor's LUKS2 disk images and their crash-safe in-place conversions. */
 export { DiskError, DISK_ERROR_CODES, type DiskErrorCode } from './errors.js';
 export { readKeyFile, writeKeyFile, VOLUME_KEY_BYTES, KEK_BYTES } from './key-file.js';
-export { EngineSectorCipher } from './engine-cipher.js';
+export { diskCipher, sectorTransform } from './engine-cipher.js';
 export {
   assertNoConversion,
   encryptInPlace,
@@ -20,6 +20,10 @@ export {
   decryptImage,
   rekeyImage,
   unwrapDiskKey,
+  rewrapImage,
+  imageToken,
+  pendingConversionHeader,
+  pendingOldHeader,
   TOKEN_FORMAT_VERSION,
   type KekBinding,
   type ImageDescription,

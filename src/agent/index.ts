@@ -1,0 +1,6 @@
+/** src/agent: the host agent service (docs/agent.md). */
+export { AgentError, AGENT_ERROR_CODES, type AgentErrorCode } from './errors.js';
+export { initAgent, type AgentInitResult } from './init.js';
+export { startAgent, AGENT_VERSION, type RunningAgent, type StartAgentOptions } from './server.js';
+export type { VmView, PowerState, CryptoState } from './vm-manager.js';
+export { parseVmdkDescriptor } from './vmdk.js';

@@ -1,0 +1,67 @@
+/** The agent API's OpenAPI document (served at /api/docs). */
+const vmRef = { $ref: '#/components/schemas/Vm' };
+const keyRef = {
+  type: 'object',
+  required: ['keyProviderId', 'keyId'],
+  properties: { keyProviderId: { type: 'string' }, keyId: { type: 'string' } },
+};
+const ok = (schema: unknown) => ({ '200': { description: 'ok', content: { 'application/json': { schema } } } });
+const body = (schema: unknown) => ({ required: true, content: { 'application/json': { schema } } });
+
+export const OPENAPI = Object.freeze({
+  openapi: '3.0.3',
+  info: {
+    title: 'cryptvisor agent API',
+    version: '1',
+    description:
+      'The host agent, called by center over HTTPS with mutual TLS. Errors are {"error":{"code","message"}} with the HTTP status of the code.',
+  },
+  paths: {
+    '/api/v1/health': { get: { summary: 'liveness and host crypto state (no authentication)', responses: ok({ type: 'object' }) } },
+    '/api/v1/enroll': {
+      post: { summary: 'pin the calling client certificate as center, with the one-time token', requestBody: body({ type: 'object', required: ['token'], properties: { token: { type: 'string' } } }), responses: ok({ type: 'object' }) },
+    },
+    '/api/v1/info': { get: { summary: 'host ID, crypto state, version', responses: ok({ type: 'object' }) } },
+    '/api/v1/keys': { get: { summary: 'IDs of the KEKs in memory', responses: ok({ type: 'object' }) } },
+    '/api/v1/keys/{keyProviderId}/{keyId}': {
+      put: { summary: 'push a KEK (base64, 32 bytes); unlocks the VMs that need it', requestBody: body({ type: 'object', required: ['key'], properties: { key: { type: 'string', format: 'byte' } } }), responses: ok({ type: 'object' }) },
+      delete: { summary: 'drop a KEK from memory', responses: ok({ type: 'object' }) },
+    },
+    '/api/v1/needed-keys': { get: { summary: 'the KEKs the registered VMs need', responses: ok({ type: 'object' }) } },
+    '/api/v1/host-key': { put: { summary: 'push the host key (seals crash dumps)', requestBody: body({ ...keyRef, properties: { ...keyRef.properties, key: { type: 'string', format: 'byte' } } }), responses: ok({ type: 'object' }) } },
+    '/api/v1/vms': {
+      get: { summary: 'registered VMs', responses: ok({ type: 'array', items: vmRef }) },
+      post: { summary: 'create a VM', requestBody: body({ type: 'object', required: ['name', 'disks'], properties: { name: { type: 'string' }, disks: { type: 'array', items: { type: 'integer' } }, encryption: keyRef } }), responses: ok(vmRef) },
+    },
+    '/api/v1/vms/import': { post: { summary: 'import a raw image or a VMDK monolithicFlat disk', requestBody: body({ type: 'object', required: ['name'], properties: { name: { type: 'string' }, raw: { type: 'string' }, vmdk: { type: 'string' }, encryption: keyRef } }), responses: ok(vmRef) } },
+    '/api/v1/vms/register': { post: { summary: 'register a VM folder on this host', requestBody: body({ type: 'object', required: ['path'], properties: { path: { type: 'string' }, force: { type: 'boolean' } } }), responses: ok(vmRef) } },
+    '/api/v1/vms/{name}': { get: { summary: 'one VM', responses: ok(vmRef) }, delete: { summary: 'delete a powered-off VM and its folder', responses: ok({ type: 'object' }) } },
+    '/api/v1/vms/{name}/{action}': {
+      post: {
+        summary: 'power-on, power-off, suspend, unregister, encrypt (KEK ref), decrypt, rekey (KEK ref, deep: bool), forget',
+        requestBody: { required: false, content: { 'application/json': { schema: { type: 'object' } } } },
+        responses: ok(vmRef),
+      },
+    },
+  },
+  components: {
+    schemas: {
+      Vm: {
+        type: 'object',
+        properties: {
+          name: { type: 'string' },
+          uuid: { type: 'string' },
+          path: { type: 'string' },
+          powerState: { enum: ['poweredOff', 'poweredOn', 'suspended'] },
+          cryptoState: { enum: ['unlocked', 'locked'] },
+          encrypted: { type: 'boolean' },
+          keyProviderId: { type: 'string', nullable: true },
+          keyId: { type: 'string', nullable: true },
+          resumeOnUnlock: { type: 'boolean' },
+          pending: { type: 'string', nullable: true },
+          disks: { type: 'array', items: { type: 'object' } },
+        },
+      },
+    },
+  },
+});
