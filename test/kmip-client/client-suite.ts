@@ -180,3 +180,12 @@ export async function checkSecretData(c: KmipClient, name: string): Promise<void
     obj.material.dispose();
   }
 }
+
+/** Revoke for KeyCompromise (with a Compromise Occurrence Date): Compromised; then it can be destroyed. */
+export async function checkCompromise(c: KmipClient): Promise<void> {
+  const id = await c.create({ algorithm: 'AES', length: 256, usageMask: ['Encrypt', 'Decrypt'] });
+  await c.activate(id);
+  await c.revoke(id, 'KeyCompromise', 'host stolen');
+  assert.equal(await stateOf(c, id), 4, 'Compromised after a KeyCompromise revocation');
+  await c.destroy(id);
+}

@@ -14,7 +14,7 @@ import { initKms } from '../../src/kms/init.js';
 import { startKms, type RunningKms } from '../../src/kms/server.js';
 import { IN_CI, havePeer, needPeers } from '../support/peers.js';
 import { freePort } from '../pykmip/server-harness.js';
-import { SUITE_VERSIONS, checkLifecycle, checkSecretData, stateOf } from './client-suite.js';
+import { SUITE_VERSIONS, checkCompromise, checkLifecycle, checkSecretData, stateOf } from './client-suite.js';
 
 interface Kms {
   readonly running: RunningKms;
@@ -85,6 +85,16 @@ test('our KMS: Secret Data registered and read back', async () => {
   const c = clientFor(k);
   try {
     await checkSecretData(c, 'cv-escrow-kms');
+  } finally {
+    c.close();
+  }
+});
+
+test('our KMS: a key revoked for compromise is Compromised, then destroyed', async () => {
+  const k = await kms();
+  const c = clientFor(k);
+  try {
+    await checkCompromise(c);
   } finally {
     c.close();
   }

@@ -15,7 +15,13 @@ import { KmipClient, type KmipClientOptions } from '../../src/kmip/client.js';
 import { KmipClientError, KmipOperationError } from '../../src/kmip/client-errors.js';
 import { isKmipError } from '../../src/kmip/errors.js';
 import { needPeers } from '../support/peers.js';
-import { SUITE_VERSIONS, checkLifecycle, checkSecretData, stateOf } from '../kmip-client/client-suite.js';
+import {
+  SUITE_VERSIONS,
+  checkCompromise,
+  checkLifecycle,
+  checkSecretData,
+  stateOf,
+} from '../kmip-client/client-suite.js';
 import {
   startPykmipServer,
   startSilentTlsServer,
@@ -88,6 +94,17 @@ test('pykmip-server: Secret Data registered and read back', async (t) => {
   const c = clientFor(s);
   try {
     await checkSecretData(c, 'cv-escrow-1');
+  } finally {
+    c.close();
+  }
+});
+
+test('pykmip-server: a key revoked for compromise is Compromised, then destroyed', async (t) => {
+  if (!peers(t)) return;
+  const s = await server();
+  const c = clientFor(s);
+  try {
+    await checkCompromise(c);
   } finally {
     c.close();
   }
