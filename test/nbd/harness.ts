@@ -10,6 +10,7 @@ import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
+import { initCa, issueCertificate, type IssuedCertificate } from '../../src/common/pki.js';
 import { SecretBytes, createXtsKey } from '../../src/crypto/index.js';
 import { EncryptedDevice, EngineXtsCipher, FileDevice, NbdServer, type BlockDevice, type NbdTlsConfig } from '../../src/nbd/index.js';
 
@@ -147,46 +148,32 @@ function sharedPki(): Promise<Pki> {
   return pkiOnce;
 }
 
-/** A throwaway CA with a server certificate (localhost, 127.0.0.1) and client certificates, made by openssl. */
+/**
+ * A throwaway PKI made with the project's own src/common/pki.ts: a CA with a server certificate
+ * (localhost, 127.0.0.1) and a client certificate, plus a client certificate from a second CA.
+ */
 export async function makePki(dir: string): Promise<Pki> {
-  const p = join(dir, 'pki');
-  mkdirSync(p);
-  const f = (n: string): string => join(p, n);
-  const ossl = (...a: string[]): Promise<RunResult> => run('openssl', a);
-  const key = async (n: string): Promise<void> => {
-    await ossl('genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', f(n));
-  };
-  const ca = async (n: string): Promise<void> => {
-    await key(`${n}-key.pem`);
-    await ossl('req', '-x509', '-new', '-key', f(`${n}-key.pem`), '-out', f(`${n}-cert.pem`), '-days', '2', '-subj', `/CN=${n}`,
-      '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign');
-  };
-  const leaf = async (n: string, issuer: string, ext: string): Promise<void> => {
-    await key(`${n}-key.pem`);
-    await ossl('req', '-new', '-key', f(`${n}-key.pem`), '-out', f(`${n}.csr`), '-subj', `/CN=${n}`);
-    writeFileSync(f(`${n}.ext`), ext);
-    await ossl('x509', '-req', '-in', f(`${n}.csr`), '-CA', f(`${issuer}-cert.pem`), '-CAkey', f(`${issuer}-key.pem`),
-      '-set_serial', String(Date.now()), '-out', f(`${n}-cert.pem`), '-days', '2', '-extfile', f(`${n}.ext`));
-  };
-  await ca('ca');
-  await ca('rogue-ca');
-  await leaf('server', 'ca', 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\nkeyUsage=critical,digitalSignature,keyEncipherment\n');
-  const clientExt = 'extendedKeyUsage=clientAuth\nkeyUsage=critical,digitalSignature,keyEncipherment\n';
-  await leaf('client', 'ca', clientExt);
-  await leaf('rogue', 'rogue-ca', clientExt);
-  const layout = (name: string, cert: string, k: string): string => {
+  const caDir = join(dir, 'ca');
+  const rogueCaDir = join(dir, 'rogue-ca');
+  await initCa(caDir, { commonName: 'nbd test CA' });
+  await initCa(rogueCaDir, { commonName: 'rogue CA' });
+  const server = await issueCertificate(caDir, 'server', { kind: 'server', sans: ['localhost', '127.0.0.1'] });
+  const client = await issueCertificate(caDir, 'client', { kind: 'client' });
+  const rogue = await issueCertificate(rogueCaDir, 'rogue', { kind: 'client' });
+  // libnbd's tls-certificates and QEMU's tls-creds-x509 dir both read this layout.
+  const layout = (name: string, ca: string, cert: IssuedCertificate): string => {
     const d = join(dir, name);
     mkdirSync(d);
-    copyFileSync(f('ca-cert.pem'), join(d, 'ca-cert.pem'));
-    copyFileSync(f(cert), join(d, 'client-cert.pem'));
-    copyFileSync(f(k), join(d, 'client-key.pem'));
+    copyFileSync(join(ca, 'ca.pem'), join(d, 'ca-cert.pem'));
+    copyFileSync(cert.certFile, join(d, 'client-cert.pem'));
+    copyFileSync(cert.keyFile, join(d, 'client-key.pem'));
     chmodSync(join(d, 'client-key.pem'), 0o600);
     return d;
   };
   return {
-    server: { cert: readFileSync(f('server-cert.pem')), key: readFileSync(f('server-key.pem')), ca: readFileSync(f('ca-cert.pem')) },
-    clientDir: layout('client-pki', 'client-cert.pem', 'client-key.pem'),
-    rogueDir: layout('rogue-pki', 'rogue-cert.pem', 'rogue-key.pem'),
+    server: { cert: readFileSync(server.certFile), key: readFileSync(server.keyFile), ca: readFileSync(join(caDir, 'ca.pem')) },
+    clientDir: layout('client-pki', caDir, client),
+    rogueDir: layout('rogue-pki', caDir, rogue),
   };
 }
 
