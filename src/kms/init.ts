@@ -6,7 +6,7 @@ import { CommonError } from '../common/errors.js';
 import { initCa, issueCertificate } from '../common/pki.js';
 import type { Logger } from '../common/logging.js';
 import { NODE_CONFIG_FILE, PKI_DIR } from './server.js';
-import { ROOT_KEY_FILE, RootKey, openStore } from './store/index.js';
+import { ROOT_KEY_FILE, RootKey, assertNoStore, openStore } from './store/index.js';
 
 /**
  * `kms init`: a new KMS data dir (root key 0600, store, PKI with CA, server and admin
@@ -32,8 +32,6 @@ export interface InitKmsResult {
   readonly joined: string | undefined;
 }
 
-/** The store file of the SQLite backend (the store's own name for it). */
-const SQLITE_FILE = 'kms.db';
 
 export function defaultSans(): string[] {
   return [...new Set(['localhost', '127.0.0.1', '::1', hostname()])];
@@ -41,9 +39,13 @@ export function defaultSans(): string[] {
 
 export async function initKms(opts: InitKmsOptions): Promise<InitKmsResult> {
   const d = opts.dataDir;
-  if (existsSync(join(d, ROOT_KEY_FILE)) || existsSync(join(d, SQLITE_FILE))) {
+  if (existsSync(join(d, ROOT_KEY_FILE))) {
     throw new CommonError('file_exists', `${d} already holds a KMS (root key or store); refusing to initialize it again`);
   }
+  // A joining node shares the other node's PostgreSQL store; a new KMS must not find one.
+  if (opts.join === undefined) await assertNoStore({ dataDir: d, ...(opts.database ? { database: opts.database } : {}) }).catch((err: unknown) => {
+    throw new CommonError('file_exists', `${opts.database ? 'the database' : d} already holds a KMS store; refusing to initialize it again`, { cause: err });
+  });
   if (opts.join !== undefined && !existsSync(join(opts.join, ROOT_KEY_FILE))) {
     throw new CommonError('file_not_found', `${opts.join} is not a KMS data dir (no root key)`);
   }

@@ -39,6 +39,14 @@ export const PKI_DIR = 'pki';
 /** Per-node settings `kms init` records for `kms serve` (the database URL). */
 export const NODE_CONFIG_FILE = 'kms.json';
 
+/** The database URL a node was initialized with (D/kms.json), if any. */
+export function nodeDatabase(dataDir: string): string | undefined {
+  const file = join(dataDir, NODE_CONFIG_FILE);
+  if (!existsSync(file)) return undefined;
+  const v = (JSON.parse(readFileSync(file, 'utf8')) as { database?: unknown }).database;
+  return typeof v === 'string' ? v : undefined;
+}
+
 function listen(server: TlsServer, host: string, port: number): Promise<number> {
   return new Promise((resolve, reject) => {
     const onError = (err: Error): void => reject(new CommonError('usage', `cannot listen on ${host}:${port}: ${err.message}`, { cause: err }));

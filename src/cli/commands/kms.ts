@@ -1,7 +1,9 @@
 /** `cryptvisor kms init|serve|backup|restore|rotate-root-key` (DESIGN.md §10, docs/kms.md). */
 import { CommonError } from '../../common/errors.js';
 import { initKms, type InitKmsResult } from '../../kms/init.js';
-import { startKms } from '../../kms/server.js';
+import { backup, restore, type BackupResult, type RestoreResult } from '../../kms/backup.js';
+import { nodeDatabase, startKms } from '../../kms/server.js';
+import { rotateRootKey, type RotateResult } from '../../kms/store/rotate.js';
 import { str, type CommandContext, type CommandSpec } from '../command.js';
 
 function port(v: string | undefined, name: string): number | undefined {
@@ -52,6 +54,11 @@ async function serve(ctx: CommandContext): Promise<unknown> {
   return undefined;
 }
 
+/** The database a command uses: --database, else the one `kms init` recorded for the node. */
+function database(ctx: CommandContext): string | undefined {
+  return str(ctx.args, 'database') ?? nodeDatabase(data(ctx));
+}
+
 export const KMS_COMMANDS: readonly CommandSpec[] = [
   {
     path: ['kms', 'init'],
@@ -95,5 +102,44 @@ export const KMS_COMMANDS: readonly CommandSpec[] = [
       DATABASE,
     ],
     run: serve,
+  },
+  {
+    path: ['kms', 'backup'],
+    summary: 'write a consistent, sealed and authenticated backup of the KMS store',
+    options: [DATA, { name: 'out', type: 'string', required: true, valueName: 'FILE', help: 'the backup file to write' }, DATABASE],
+    async run(ctx) {
+      const db = database(ctx);
+      return backup({ dataDir: data(ctx), ...(db !== undefined ? { database: db } : {}) }, str(ctx.args, 'out') as string);
+    },
+    human: (r) => {
+      const b = r as BackupResult;
+      return `backup of ${b.objects} objects written to ${b.file}`;
+    },
+  },
+  {
+    path: ['kms', 'restore'],
+    summary: 'restore a backup into the (empty) store of D, with the same root key',
+    options: [DATA, { name: 'in', type: 'string', required: true, valueName: 'FILE', help: 'the backup file to read' }, DATABASE],
+    async run(ctx) {
+      const db = database(ctx);
+      return restore({ dataDir: data(ctx), ...(db !== undefined ? { database: db } : {}) }, str(ctx.args, 'in') as string);
+    },
+    human: (r) => {
+      const b = r as RestoreResult;
+      return `restored ${b.objects} objects from ${b.file}`;
+    },
+  },
+  {
+    path: ['kms', 'rotate-root-key'],
+    summary: 're-seal every object under a new root key (run with the KMS stopped)',
+    options: [DATA, DATABASE],
+    async run(ctx) {
+      const db = database(ctx);
+      return rotateRootKey({ dataDir: data(ctx), ...(db !== undefined ? { database: db } : {}), logger: ctx.logger });
+    },
+    human: (r) => {
+      const x = r as RotateResult;
+      return `root key rotated: ${x.oldRootKeyId} -> ${x.newRootKeyId}, ${x.resealed} objects re-sealed`;
+    },
   },
 ];
