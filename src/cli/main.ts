@@ -2,7 +2,7 @@
  * The `cryptvisor` entry point: the only place that reads process.env and process.argv.
  */
 import { createRootLogger } from '../common/logging.js';
-import { COMMANDS } from './registry.js';
+import { loadCommands } from './registry.js';
 import { runCli } from './run.js';
 
 const controller = new AbortController();
@@ -16,7 +16,8 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
 }
 
 const logger = createRootLogger({ service: 'cli', level: process.env['CRYPTVISOR_LOG_LEVEL'] ?? 'warn' });
-const code = await runCli(COMMANDS, process.argv.slice(2), {
+const argv = process.argv.slice(2);
+const code = await runCli(await loadCommands(argv), argv, {
   env: process.env,
   stdout: process.stdout,
   stderr: process.stderr,

@@ -1,12 +1,29 @@
 import type { CommandSpec } from './command.js';
-import { AGENT_COMMANDS } from './commands/agent.js';
-import { DISK_COMMANDS } from './commands/disk.js';
-import { KMS_COMMANDS } from './commands/kms.js';
-import { PKI_COMMANDS } from './commands/pki.js';
-import { UP_COMMANDS } from './commands/up.js';
+
+type Loader = () => Promise<readonly CommandSpec[]>;
 
 /**
- * Every command of `cryptvisor`, one module per command group (src/cli/commands/<group>.ts).
- * Add a group by importing its array here.
+ * The command groups of `cryptvisor`, one module per group (src/cli/commands/<group>.ts), keyed by
+ * the first word of the command line. A group is loaded only when its word is used (start-up
+ * stays fast: `disk` never loads the KMS's database drivers); `--help` loads them all.
+ * Add a group with one line here.
  */
-export const COMMANDS: readonly CommandSpec[] = [...PKI_COMMANDS, ...DISK_COMMANDS, ...KMS_COMMANDS, ...UP_COMMANDS, ...AGENT_COMMANDS];
+const up: Loader = async () => (await import('./commands/up.js')).UP_COMMANDS;
+
+export const COMMAND_GROUPS: Readonly<Record<string, Loader>> = {
+  pki: async () => (await import('./commands/pki.js')).PKI_COMMANDS,
+  disk: async () => (await import('./commands/disk.js')).DISK_COMMANDS,
+  kms: async () => (await import('./commands/kms.js')).KMS_COMMANDS,
+  agent: async () => (await import('./commands/agent.js')).AGENT_COMMANDS,
+  up,
+  down: up,
+  status: up,
+};
+
+/** The commands a command line may name: its group's, or all of them when the word is unknown. */
+export async function loadCommands(argv: readonly string[]): Promise<readonly CommandSpec[]> {
+  const group = argv[0] !== undefined ? COMMAND_GROUPS[argv[0]] : undefined;
+  if (group) return group();
+  const loaders = [...new Set(Object.values(COMMAND_GROUPS))];
+  return (await Promise.all(loaders.map((l) => l()))).flat();
+}

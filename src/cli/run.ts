@@ -32,7 +32,12 @@ export async function runCli(commands: readonly CommandSpec[], argv: readonly st
   }
   const found = findCommand(commands, argv);
   if (!found) {
-    const msg = `unknown command "${argv.filter((a) => !a.startsWith('-')).join(' ')}"; see cryptvisor --help`;
+    const group = commands.filter((c) => c.path[0] === argv[0]);
+    if (group.length > 0 && (argv.length === 1 || argv[1] === '--help' || argv[1] === 'help')) {
+      io.stdout.write(overviewHelp(group));
+      return argv.length === 1 ? EXIT.usage : EXIT.ok;
+    }
+    const msg = `unknown command "${argv.filter((a) => !a.startsWith('-')).join(' ')}"`;
     return fail(io, json, new CryptvisorError('usage', 'usage', msg));
   }
   try {
@@ -54,6 +59,6 @@ function fail(io: RunIO, json: boolean, err: unknown): number {
   const e = toCryptvisorError(err);
   if (e.code === 'internal') io.logger.error({ err: err instanceof Error ? err.stack : String(err) }, 'internal error');
   if (json) io.stdout.write(JSON.stringify({ error: e.toJSON() }) + '\n');
-  else io.stderr.write(`cryptvisor: ${e.message}${e.kind === 'usage' ? ' (see --help)' : ''}\n`);
+  else io.stderr.write(`cryptvisor: ${e.message}${e.kind === 'usage' && !e.message.includes('--help') ? ' (see cryptvisor --help)' : ''}\n`);
   return e.exitCode;
 }
