@@ -1,0 +1,47 @@
+import { CryptvisorError, type ErrorKind } from '../common/errors.js';
+
+/** The closed set of center's error codes; each maps to one kind (and so to an HTTP status and exit code). */
+export type CenterErrorCode =
+  | 'invalid_request'
+  | 'body_too_large'
+  | 'route_not_found'
+  | 'method_not_allowed'
+  | 'not_authenticated'
+  | 'login_failed'
+  | 'permission_denied'
+  | 'user_not_found'
+  | 'user_exists'
+  | 'token_not_found'
+  | 'last_administrator'
+  | 'store_invalid'
+  | 'schema_too_new'
+  | 'center_not_initialized'
+  | 'center_exists'
+  | 'not_logged_in'
+  | 'center_unreachable';
+
+export const CENTER_ERROR_KINDS: Readonly<Record<CenterErrorCode, ErrorKind>> = Object.freeze({
+  invalid_request: 'invalid',
+  body_too_large: 'invalid',
+  route_not_found: 'not_found',
+  method_not_allowed: 'invalid',
+  not_authenticated: 'denied',
+  login_failed: 'denied',
+  permission_denied: 'denied',
+  user_not_found: 'not_found',
+  user_exists: 'conflict',
+  token_not_found: 'not_found',
+  last_administrator: 'conflict',
+  store_invalid: 'failed',
+  schema_too_new: 'failed',
+  center_not_initialized: 'not_found',
+  center_exists: 'conflict',
+  not_logged_in: 'denied',
+  center_unreachable: 'unavailable',
+});
+
+export class CenterError extends CryptvisorError {
+  constructor(code: CenterErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, CENTER_ERROR_KINDS[code], message, options);
+  }
+}

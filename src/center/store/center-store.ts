@@ -1,0 +1,244 @@
+/**
+ * center's store: users, tokens and the hash-chained audit log, over SQLite or PostgreSQL through
+ * one SQL driver, so both backends share one implementation and one contract test.
+ */
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import { CenterError } from '../errors.js';
+import { isRole, type Role } from '../privileges.js';
+import { openPostgres, openSqlite, type Row, type SqlDriver } from './driver.js';
+import { migrate } from './schema.js';
+import type { AuditInput, AuditRecord, TokenRecord, UserRecord } from './types.js';
+
+export const GENESIS_HASH = '0'.repeat(64);
+
+function text(row: Row, col: string): string {
+  const v = row[col];
+  if (typeof v !== 'string') throw new CenterError('store_invalid', `center's database has a malformed ${col}`);
+  return v;
+}
+
+function toUser(row: Row): UserRecord {
+  const role = text(row, 'role');
+  if (!isRole(role)) throw new CenterError('store_invalid', 'center\'s database names an unknown role');
+  return { name: text(row, 'name'), role, passwordHash: text(row, 'password_hash'), createdAt: text(row, 'created_at') };
+}
+
+function toToken(row: Row): TokenRecord {
+  const kind = text(row, 'kind');
+  return {
+    id: text(row, 'id'),
+    userName: text(row, 'user_name'),
+    label: text(row, 'label'),
+    kind: kind === 'api' ? 'api' : 'session',
+    tokenHash: text(row, 'token_hash'),
+    createdAt: text(row, 'created_at'),
+    expiresAt: typeof row['expires_at'] === 'string' ? row['expires_at'] : null,
+  };
+}
+
+function toAudit(row: Row): AuditRecord {
+  return {
+    seq: Number(row['seq']),
+    at: text(row, 'at'),
+    actor: text(row, 'actor'),
+    action: text(row, 'action'),
+    target: text(row, 'target'),
+    result: text(row, 'result'),
+    detail: text(row, 'detail'),
+    prevHash: text(row, 'prev_hash'),
+    hash: text(row, 'hash'),
+  };
+}
+
+/** The hash of one audit record, chained to the previous one. */
+export function auditHash(r: Omit<AuditRecord, 'hash'>): string {
+  const canonical = JSON.stringify([r.seq, r.at, r.actor, r.action, r.target, r.result, r.detail]);
+  return createHash('sha256').update(r.prevHash).update(canonical).digest('hex');
+}
+
+export interface OpenCenterStoreOptions {
+  /** SQLite lives in dataDir/center.db unless `database` is a postgres:// URL. */
+  readonly dataDir: string;
+  readonly database?: string | undefined;
+}
+
+export class CenterStore {
+  private constructor(private readonly db: SqlDriver) {}
+
+  static async open(opts: OpenCenterStoreOptions): Promise<CenterStore> {
+    const db = opts.database ? await openPostgres(opts.database) : openSqlite(join(opts.dataDir, 'center.db'));
+    try {
+      await migrate(db);
+    } catch (err) {
+      await db.close();
+      throw err;
+    }
+    return new CenterStore(db);
+  }
+
+  get dialect(): 'sqlite' | 'postgres' {
+    return this.db.dialect;
+  }
+
+  close(): Promise<void> {
+    return this.db.close();
+  }
+
+  // --- users
+
+  async createUser(name: string, role: Role, passwordHash: string): Promise<UserRecord> {
+    return this.db.transaction(async () => {
+      if (await this.findUser(name)) throw new CenterError('user_exists', `user ${name} exists`);
+      const createdAt = new Date().toISOString();
+      await this.db.run('INSERT INTO users (name, role, password_hash, created_at) VALUES (?, ?, ?, ?)', [name, role, passwordHash, createdAt]);
+      return { name, role, passwordHash, createdAt };
+    });
+  }
+
+  async findUser(name: string): Promise<UserRecord | undefined> {
+    const rows = await this.db.all('SELECT * FROM users WHERE name = ?', [name]);
+    return rows[0] ? toUser(rows[0]) : undefined;
+  }
+
+  async getUser(name: string): Promise<UserRecord> {
+    const u = await this.findUser(name);
+    if (!u) throw new CenterError('user_not_found', `no user ${name}`);
+    return u;
+  }
+
+  async listUsers(): Promise<UserRecord[]> {
+    return (await this.db.all('SELECT * FROM users ORDER BY name')).map(toUser);
+  }
+
+  /** Refuses to remove or demote the last Administrator. */
+  private async keepAnAdministrator(name: string): Promise<void> {
+    const admins = (await this.db.all("SELECT name FROM users WHERE role = 'Administrator'")).map((r) => text(r, 'name'));
+    if (admins.length === 1 && admins[0] === name) throw new CenterError('last_administrator', 'the last Administrator cannot be removed or demoted');
+  }
+
+  async removeUser(name: string): Promise<void> {
+    await this.db.transaction(async () => {
+      await this.getUser(name);
+      await this.keepAnAdministrator(name);
+      await this.db.run('DELETE FROM tokens WHERE user_name = ?', [name]);
+      await this.db.run('DELETE FROM users WHERE name = ?', [name]);
+    });
+  }
+
+  async setRole(name: string, role: Role): Promise<UserRecord> {
+    return this.db.transaction(async () => {
+      const u = await this.getUser(name);
+      if (role !== 'Administrator') await this.keepAnAdministrator(name);
+      await this.db.run('UPDATE users SET role = ? WHERE name = ?', [role, name]);
+      return { ...u, role };
+    });
+  }
+
+  /** Sets a new password hash and ends the user's login sessions (API tokens stay). */
+  async setPasswordHash(name: string, passwordHash: string): Promise<void> {
+    await this.db.transaction(async () => {
+      await this.getUser(name);
+      await this.db.run('UPDATE users SET password_hash = ? WHERE name = ?', [passwordHash, name]);
+      await this.db.run("DELETE FROM tokens WHERE user_name = ? AND kind = 'session'", [name]);
+    });
+  }
+
+  // --- tokens
+
+  async addToken(t: TokenRecord): Promise<void> {
+    await this.db.run('INSERT INTO tokens (id, user_name, label, kind, token_hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)', [
+      t.id,
+      t.userName,
+      t.label,
+      t.kind,
+      t.tokenHash,
+      t.createdAt,
+      t.expiresAt,
+    ]);
+  }
+
+  async findTokenByHash(tokenHash: string): Promise<TokenRecord | undefined> {
+    const rows = await this.db.all('SELECT * FROM tokens WHERE token_hash = ?', [tokenHash]);
+    return rows[0] ? toToken(rows[0]) : undefined;
+  }
+
+  async listTokens(userName?: string): Promise<TokenRecord[]> {
+    const rows = userName
+      ? await this.db.all('SELECT * FROM tokens WHERE user_name = ? ORDER BY created_at, id', [userName])
+      : await this.db.all('SELECT * FROM tokens ORDER BY created_at, id');
+    return rows.map(toToken);
+  }
+
+  async getToken(id: string): Promise<TokenRecord> {
+    const rows = await this.db.all('SELECT * FROM tokens WHERE id = ?', [id]);
+    if (!rows[0]) throw new CenterError('token_not_found', `no token ${id}`);
+    return toToken(rows[0]);
+  }
+
+  async removeToken(id: string): Promise<void> {
+    if ((await this.db.run('DELETE FROM tokens WHERE id = ?', [id])) === 0) throw new CenterError('token_not_found', `no token ${id}`);
+  }
+
+  // --- audit
+
+  async appendAudit(input: AuditInput): Promise<AuditRecord> {
+    return this.db.transaction(async () => {
+      const last = (await this.db.all('SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1'))[0];
+      const base = {
+        seq: last ? Number(last['seq']) + 1 : 1,
+        at: new Date().toISOString(),
+        actor: input.actor,
+        action: input.action,
+        target: input.target,
+        result: input.result,
+        detail: JSON.stringify(input.detail ?? {}),
+        prevHash: last ? text(last, 'hash') : GENESIS_HASH,
+      };
+      const rec: AuditRecord = { ...base, hash: auditHash(base) };
+      await this.db.run('INSERT INTO audit (seq, at, actor, action, target, result, detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)', [
+        rec.seq,
+        rec.at,
+        rec.actor,
+        rec.action,
+        rec.target,
+        rec.result,
+        rec.detail,
+        rec.prevHash,
+        rec.hash,
+      ]);
+      return rec;
+    });
+  }
+
+  async listAudit(opts: { afterSeq?: number; limit?: number } = {}): Promise<AuditRecord[]> {
+    const rows = await this.db.all('SELECT * FROM audit WHERE seq > ? ORDER BY seq LIMIT ?', [opts.afterSeq ?? 0, opts.limit ?? 1000]);
+    return rows.map(toAudit);
+  }
+
+  /** Walks the chain; returns the first broken record's seq, or null if the chain holds. */
+  async verifyAudit(): Promise<{ records: number; brokenAt: number | null }> {
+    let prev = GENESIS_HASH;
+    let count = 0;
+    let after = 0;
+    for (;;) {
+      const page = await this.listAudit({ afterSeq: after, limit: 1000 });
+      if (page.length === 0) return { records: count, brokenAt: null };
+      for (const r of page) {
+        count++;
+        if (r.seq !== count || r.prevHash !== prev || auditHash(r) !== r.hash) return { records: count, brokenAt: r.seq };
+        prev = r.hash;
+      }
+      after = page[page.length - 1]!.seq;
+    }
+  }
+
+  /** Every text cell of every table, for tests that scan the database for key bytes. */
+  async dumpText(): Promise<string[]> {
+    const out: string[] = [];
+    for (const table of ['center_meta', 'users', 'tokens', 'audit']) {
+      for (const row of await this.db.all(`SELECT * FROM ${table}`)) for (const v of Object.values(row)) out.push(String(v));
+    }
+    return out;
+  }
+}

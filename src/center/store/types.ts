@@ -1,0 +1,40 @@
+import type { Role } from '../privileges.js';
+
+export interface UserRecord {
+  readonly name: string;
+  readonly role: Role;
+  readonly passwordHash: string;
+  readonly createdAt: string;
+}
+
+/** A bearer token: only its SHA-256 is stored. `session` tokens come from login, `api` tokens from `token create`. */
+export interface TokenRecord {
+  readonly id: string;
+  readonly userName: string;
+  readonly label: string;
+  readonly kind: 'session' | 'api';
+  readonly tokenHash: string;
+  readonly createdAt: string;
+  readonly expiresAt: string | null;
+}
+
+export interface AuditInput {
+  readonly actor: string;
+  readonly action: string;
+  readonly target: string;
+  readonly result: 'ok' | 'denied' | 'failed';
+  readonly detail?: Readonly<Record<string, string | number | boolean | null>>;
+}
+
+/** One record of the append-only audit log; `hash` = SHA-256(prevHash + canonical record). */
+export interface AuditRecord {
+  readonly seq: number;
+  readonly at: string;
+  readonly actor: string;
+  readonly action: string;
+  readonly target: string;
+  readonly result: string;
+  readonly detail: string;
+  readonly prevHash: string;
+  readonly hash: string;
+}
