@@ -1,6 +1,7 @@
 import { KmipError, encodeTtlv } from '../kmip/index.js';
 import type { Logger } from '../common/logging.js';
 import { Dispatcher, FALLBACK_VERSION, SUPPORTED_VERSIONS, type AuditSink } from './dispatch.js';
+import { CoalescingAudit } from './flush-coalescer.js';
 import { createHttpApi } from './http-api.js';
 import type { Identity } from './identity.js';
 import { KmsMetrics } from './metrics.js';
@@ -40,7 +41,7 @@ export function createKmsService(deps: KmsServiceDeps): KmsService {
   const metrics = new KmsMetrics();
   const dispatcher = new Dispatcher({
     store: deps.store,
-    audit: deps.audit,
+    audit: new CoalescingAudit(deps.audit),
     metrics,
     logger: deps.logger,
     server: deps.server ?? DEFAULT_SERVER_INFO,
