@@ -1,13 +1,13 @@
 /**
- * Server lifecycle and multi-conn: a flush on one connection covers a write acknowledged on
- * another; a stalled handshake is closed after its timeout; close() lets in-flight requests finish,
+ * Server lifecycle and concurrency: requests on one connection run in parallel and are answered
+ * out of order; a flush on one connection covers a write acknowledged on another; a stalled handshake is closed after its timeout; close() lets in-flight requests finish,
  * closes every connection (handshaking or transmitting) and refuses new ones.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FileDevice, NbdServer } from '../../src/nbd/index.js';
+import { FileDevice, NbdServer, type BlockDevice, type WriteOptions, type ZeroOptions } from '../../src/nbd/index.js';
 import { RawClient } from './raw-client.js';
 import { serve, tempDir } from './harness.js';
 
@@ -94,4 +94,67 @@ test('a client that sends requests but never reads replies is parked, then clean
   c.close();
   for (let i = 0; i < 200 && s.server.connectionCount > 0; i++) await new Promise((r) => setTimeout(r, 10));
   assert.equal(s.server.connectionCount, 0);
+});
+
+/** A FileDevice whose reads at offset 0 wait until the test opens a gate. */
+class GatedDevice implements BlockDevice {
+  readonly blockSize = 1;
+  readonly size: number;
+  private open!: () => void;
+  readonly gate = new Promise<void>((resolve) => (this.open = resolve));
+  constructor(private readonly inner: BlockDevice) {
+    this.size = inner.size;
+  }
+  release(): void {
+    this.open();
+  }
+  async read(offset: number, length: number): Promise<Buffer> {
+    if (offset === 0) await this.gate;
+    return this.inner.read(offset, length);
+  }
+  write(offset: number, data: Buffer, opts?: WriteOptions): Promise<void> {
+    return this.inner.write(offset, data, opts);
+  }
+  flush(): Promise<void> {
+    return this.inner.flush();
+  }
+  trim(offset: number, length: number, opts?: WriteOptions): Promise<void> {
+    return this.inner.trim(offset, length, opts);
+  }
+  writeZeroes(offset: number, length: number, opts?: ZeroOptions): Promise<void> {
+    return this.inner.writeZeroes(offset, length, opts);
+  }
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}
+
+test('requests on one connection run in parallel and are answered out of order', async (t) => {
+  const dir = tempDir(t);
+  const image = join(dir, 'd.img');
+  writeFileSync(image, '');
+  truncateSync(image, MiB);
+  const dev = new GatedDevice(await FileDevice.open(image));
+  const server = new NbdServer({ exports: [{ name: '', device: dev }] });
+  await server.listenUnix(join(dir, 's.sock'));
+  t.after(async () => {
+    dev.release();
+    await server.close();
+    await dev.close();
+  });
+  const c = await RawClient.open(join(dir, 's.sock'));
+  await c.greet();
+  await c.go();
+  c.request(0, 0n, 16, 1n); // held at the gate
+  c.request(1, 4096n, 2, 2n, { data: Buffer.from('ok') });
+  assert.equal((await c.simpleReply()).cookie, 2n, 'the later write is answered first');
+  c.request(0, 4096n, 2, 3n);
+  const r3 = await c.simpleReply();
+  assert.equal(r3.cookie, 3n);
+  assert.equal((await c.read(2)).toString(), 'ok');
+  dev.release();
+  const r1 = await c.simpleReply();
+  assert.equal(r1.cookie, 1n);
+  assert.equal((await c.read(16)).length, 16);
+  c.close();
 });
