@@ -5,6 +5,12 @@
       "sources": ["xts.c"],
       "cflags": ["-O2", "-Wall", "-Wextra", "-fvisibility=hidden"],
       "defines": ["NAPI_VERSION=8"]
+    },
+    {
+      "target_name": "cryptvisor_sys",
+      "sources": ["sys.c"],
+      "cflags": ["-O2", "-Wall", "-Wextra", "-fvisibility=hidden"],
+      "defines": ["NAPI_VERSION=8"]
     }
   ]
 }

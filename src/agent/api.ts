@@ -10,6 +10,7 @@ import { toCryptvisorError } from '../common/errors.js';
 import type { Logger } from '../common/logging.js';
 import { AgentError } from './errors.js';
 import type { Enrollment } from './enrollment.js';
+import type { DumpWriter } from './dumps.js';
 import type { KeyCache, KeyRef } from './keys.js';
 import { OPENAPI } from './openapi.js';
 import type { VmManager } from './vm-manager.js';
@@ -23,6 +24,8 @@ export interface ApiContext {
   readonly enrollment: Enrollment;
   readonly logger: Logger;
   readonly version: string;
+  /** Writes sealed dumps (POST /api/v1/dump); absent: dumps are not supported by this server. */
+  readonly dumps?: DumpWriter;
 }
 
 type Body = Record<string, unknown>;
@@ -122,6 +125,14 @@ const ROUTES: readonly Route[] = [
       const ref = keyRef(body);
       c.keys.setHostKey(ref, secretFrom(body, 'key', 32));
       return { state: hostState(c), hostKeyId: ref.keyId };
+    },
+  },
+  {
+    method: 'POST',
+    pattern: /^\/api\/v1\/dump$/,
+    handler: async (c) => {
+      if (!c.dumps) throw new AgentError('not_supported', 'this agent does not write dumps');
+      return c.dumps.write('on-demand');
     },
   },
   { method: 'GET', pattern: /^\/api\/v1\/vms$/, handler: async (c) => c.vms.list() },

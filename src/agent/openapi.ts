@@ -29,6 +29,7 @@ export const OPENAPI = Object.freeze({
     },
     '/api/v1/needed-keys': { get: { summary: 'the KEKs the registered VMs need', responses: ok({ type: 'object' }) } },
     '/api/v1/host-key': { put: { summary: 'push the host key (seals crash dumps)', requestBody: body({ ...keyRef, properties: { ...keyRef.properties, key: { type: 'string', format: 'byte' } } }), responses: ok({ type: 'object' }) } },
+    '/api/v1/dump': { post: { summary: 'write a sealed dump (diagnostic report and heap snapshot) under the host key; 423 host_key_missing without it', responses: ok({ type: 'object' }) } },
     '/api/v1/vms': {
       get: { summary: 'registered VMs', responses: ok({ type: 'array', items: vmRef }) },
       post: { summary: 'create a VM', requestBody: body({ type: 'object', required: ['name', 'disks'], properties: { name: { type: 'string' }, disks: { type: 'array', items: { type: 'integer' } }, encryption: keyRef } }), responses: ok(vmRef) },

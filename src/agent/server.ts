@@ -12,6 +12,7 @@ import { silentLogger } from '../common/logging.js';
 import { handleRequest, type ApiContext } from './api.js';
 import { loadAgentConfig } from './config.js';
 import { Datastore } from './datastore.js';
+import { DumpWriter } from './dumps.js';
 import { Enrollment } from './enrollment.js';
 import { KeyCache } from './keys.js';
 import { AgentState } from './state.js';
@@ -32,6 +33,8 @@ export interface RunningAgent {
   readonly hostId: string;
   readonly vms: VmManager;
   readonly keys: KeyCache;
+  /** Sealed dumps under the host key (docs/agent.md). */
+  readonly dumps: DumpWriter;
   close(): Promise<void>;
 }
 
@@ -61,7 +64,8 @@ export async function startAgent(opts: StartAgentOptions): Promise<RunningAgent>
     onUnlock: cfg.onUnlock,
   });
   await vms.load();
-  const ctx: ApiContext = { hostId: cfg.hostId, keys, vms, enrollment, logger: logger.child({ component: 'api' }), version: AGENT_VERSION };
+  const dumps = new DumpWriter({ dataDir, hostId: cfg.hostId, keys, logger: logger.child({ component: 'dumps' }) });
+  const ctx: ApiContext = { hostId: cfg.hostId, keys, vms, enrollment, logger: logger.child({ component: 'api' }), version: AGENT_VERSION, dumps };
   const pki = join(dataDir, 'pki');
   const server: Server = createServer(
     {
@@ -87,6 +91,7 @@ export async function startAgent(opts: StartAgentOptions): Promise<RunningAgent>
     hostId: cfg.hostId,
     vms,
     keys,
+    dumps,
     async close() {
       await new Promise<void>((res) => {
         server.close(() => res());

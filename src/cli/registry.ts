@@ -15,6 +15,7 @@ export const COMMAND_GROUPS: Readonly<Record<string, Loader>> = {
   disk: async () => (await import('./commands/disk.js')).DISK_COMMANDS,
   kms: async () => (await import('./commands/kms.js')).KMS_COMMANDS,
   agent: async () => (await import('./commands/agent.js')).AGENT_COMMANDS,
+  dump: async () => (await import('./commands/dump.js')).DUMP_COMMANDS,
   up,
   down: up,
   status: up,

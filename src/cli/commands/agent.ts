@@ -1,6 +1,7 @@
 /** `cryptvisor agent init|serve`: the host agent (DESIGN.md §10). */
 import { CommonError } from '../../common/errors.js';
 import { initAgent, startAgent, type AgentInitResult } from '../../agent/index.js';
+import { disableCoreDumps } from '../../common/core-dumps.js';
 import { str, type CommandSpec } from '../command.js';
 
 function port(text: string | undefined): number | undefined {
@@ -46,6 +47,9 @@ export const AGENT_COMMANDS: readonly CommandSpec[] = [
       { name: 'port', type: 'string', help: 'listen port (default from agent.json)', valueName: 'P' },
     ],
     async run(ctx) {
+      // No core file may hold this process's keys (docs/agent.md, "Crash dumps").
+      const core = disableCoreDumps();
+      if (!core.ok) ctx.logger.warn({ core }, 'core dumps could not be turned off (native addon missing?); run the agent with "ulimit -c 0"');
       const host = str(ctx.args, 'host');
       const p = port(str(ctx.args, 'port'));
       const agent = await startAgent({
@@ -54,11 +58,13 @@ export const AGENT_COMMANDS: readonly CommandSpec[] = [
         ...(p !== undefined ? { port: p } : {}),
         logger: ctx.logger.child({ service: 'agent' }),
       });
+      const removeCrashHandler = agent.dumps.installCrashHandler();
       ctx.stdout.write(ctx.json ? JSON.stringify({ url: agent.url, hostId: agent.hostId }) + '\n' : `agent ${agent.hostId} listening on ${agent.url}\n`);
       await new Promise<void>((res) => {
         if (ctx.signal.aborted) res();
         else ctx.signal.addEventListener('abort', () => res(), { once: true });
       });
+      removeCrashHandler();
       await agent.close();
       return undefined;
     },
