@@ -9,6 +9,7 @@ import { issueCertificate } from '../common/pki.js';
 import { initKms } from './init.js';
 import { startKms } from './server.js';
 import { aesCreate, batchResults, request, uid } from './test-harness.js';
+import { needPg } from '../../test/support/peers.js';
 
 async function tmp(t: { after(fn: () => Promise<void>): void }): Promise<string> {
   const d = await mkdtemp(join(tmpdir(), 'cv-kms-server-'));
@@ -85,4 +86,31 @@ test('startKms: a data dir served on a free port; admin sees all; others only th
   assert.equal((await get(admin))?.status, 'Success');
   const audit = await kms.store.listAudit();
   assert.ok(audit.some((r) => r.operation === 'Create' && r.identity === 'CN=alice' && r.objectId === id));
+});
+
+test('two nodes on one PostgreSQL serve the same objects (kms init --join)', async (t) => {
+  const url = needPg(t);
+  if (!url) return;
+  const d = await tmp(t);
+  const database = `${url}${url.includes('?') ? '&' : '?'}schema=cv_kms_join_${process.pid}_${Date.now()}`;
+  const a = join(d, 'a');
+  const b = join(d, 'b');
+  const { pkiDir } = await initKms({ dataDir: a, database });
+  await initKms({ dataDir: b, join: a, database });
+  await issueCertificate(pkiDir, 'carol', { kind: 'client' });
+  const kmsA = await startKms({ dataDir: a, host: '127.0.0.1', port: 0, logLevel: 'silent' });
+  const kmsB = await startKms({ dataDir: b, host: '127.0.0.1', port: 0, httpsPort: 0, logLevel: 'silent' });
+  t.after(async () => {
+    for (const c of clients) c.destroy();
+    await kmsA.close();
+    await kmsB.close();
+  });
+  assert.equal(kmsA.store.kind, 'postgres');
+  const onA = await client(kmsA.port, pkiDir, 'carol');
+  const onB = await client(kmsB.port, pkiDir, 'carol');
+  const created = batchResults(await onA(encodeTtlv(request('2.0', [{ operation: 'Create', payload: aesCreate() }]))))[0];
+  const id = String(child(created?.payload as never, Tag.UniqueIdentifier)?.value);
+  const got = batchResults(await onB(encodeTtlv(request('2.0', [{ operation: 'Get', payload: [uid(id)] }]))))[0];
+  assert.equal(got?.status, 'Success');
+  assert.ok(kmsB.httpsPort !== undefined && kmsB.httpsPort > 0, 'the HTTPS-only listener is up');
 });
