@@ -170,7 +170,12 @@ class TtlvConnection {
     // Back-pressure: a client that pipelines faster than we answer is paused.
     if (this.queue.length > 16 || this.framer.pending > this.opts.maxMessageBytes) this.socket.pause();
     this.arm();
-    void this.drain();
+    this.drain().catch((err: unknown) => {
+      // The handler answers every message itself; anything else is a bug: drop this connection only.
+      this.opts.logger.error({ err: err instanceof Error ? err.message : String(err) }, 'KMIP connection failed');
+      this.closing = true;
+      this.socket.destroy();
+    });
   }
 
   /** Answers with an Invalid Message error, then closes once the answer is written. */
