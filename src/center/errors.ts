@@ -45,3 +45,20 @@ export class CenterError extends CryptvisorError {
     super(code, CENTER_ERROR_KINDS[code], message, options);
   }
 }
+
+const KIND_BY_STATUS: Readonly<Record<number, ErrorKind>> = {
+  400: 'invalid',
+  403: 'denied',
+  404: 'not_found',
+  409: 'conflict',
+  423: 'locked',
+  501: 'unsupported',
+  503: 'unavailable',
+};
+
+/** An error center returned to a client: its code and message as sent, its kind from the HTTP status. */
+export class CenterRemoteError extends CryptvisorError {
+  constructor(code: string, status: number, message: string) {
+    super(code, code === 'usage' ? 'usage' : (KIND_BY_STATUS[status] ?? 'failed'), message);
+  }
+}

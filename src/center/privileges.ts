@@ -31,7 +31,14 @@ export const OTHER_PRIVILEGES = [
 
 export type Privilege = (typeof CRYPTO_PRIVILEGES)[number] | (typeof OTHER_PRIVILEGES)[number];
 
-export const ROLES = ['Administrator', 'NoCryptoAdmin', 'Cryptographer', 'Operator', 'ReadOnly', 'Auditor'] as const;
+export const ROLES = [
+  'Administrator',
+  'NoCryptoAdmin',
+  'Cryptographer',
+  'Operator',
+  'ReadOnly',
+  'Auditor',
+] as const;
 export type Role = (typeof ROLES)[number];
 
 const ALL: readonly Privilege[] = [...CRYPTO_PRIVILEGES, ...OTHER_PRIVILEGES];
@@ -41,7 +48,13 @@ export const ROLE_PRIVILEGES: Readonly<Record<Role, readonly Privilege[]>> = Obj
   Administrator: ALL,
   // vSphere's "No cryptography administrator": everything but the Cryptographer.* privileges.
   NoCryptoAdmin: OTHER_PRIVILEGES,
-  Cryptographer: [...CRYPTO_PRIVILEGES, 'System.Read', 'VirtualMachine.PowerOps', 'VirtualMachine.Inventory', 'Tokens.ManageOwn'],
+  Cryptographer: [
+    ...CRYPTO_PRIVILEGES,
+    'System.Read',
+    'VirtualMachine.PowerOps',
+    'VirtualMachine.Inventory',
+    'Tokens.ManageOwn',
+  ],
   Operator: ['System.Read', 'VirtualMachine.PowerOps', 'Tokens.ManageOwn'],
   ReadOnly: ['System.Read', 'Tokens.ManageOwn'],
   Auditor: ['System.Read', 'Audit.Read', 'Cryptographer.ReadKeyServersInfo', 'Tokens.ManageOwn'],

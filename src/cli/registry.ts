@@ -9,6 +9,7 @@ type Loader = () => Promise<readonly CommandSpec[]>;
  * Add a group with one line here.
  */
 const up: Loader = async () => (await import('./commands/up.js')).UP_COMMANDS;
+const login: Loader = async () => (await import('./commands/login.js')).LOGIN_COMMANDS;
 
 export const COMMAND_GROUPS: Readonly<Record<string, Loader>> = {
   pki: async () => (await import('./commands/pki.js')).PKI_COMMANDS,
@@ -16,6 +17,11 @@ export const COMMAND_GROUPS: Readonly<Record<string, Loader>> = {
   kms: async () => (await import('./commands/kms.js')).KMS_COMMANDS,
   agent: async () => (await import('./commands/agent.js')).AGENT_COMMANDS,
   dump: async () => (await import('./commands/dump.js')).DUMP_COMMANDS,
+  center: async () => (await import('./commands/center.js')).CENTER_COMMANDS,
+  login,
+  logout: login,
+  user: async () => (await import('./commands/user.js')).USER_COMMANDS,
+  token: async () => (await import('./commands/token.js')).TOKEN_COMMANDS,
   up,
   down: up,
   status: up,

@@ -8,19 +8,27 @@ import { describe, it, type TestContext } from 'node:test';
 import { CenterStore } from '../../src/center/store/index.js';
 import { needPg } from '../support/peers.js';
 
-type Opener = (t: TestContext) => Promise<{ open(): Promise<CenterStore>; cleanup(): Promise<void> } | undefined>;
+type Opener = (
+  t: TestContext,
+) => Promise<{ open(): Promise<CenterStore>; cleanup(): Promise<void> } | undefined>;
 
 const BACKENDS: Record<string, Opener> = {
   sqlite: async () => {
     const dir = await mkdtemp(join(tmpdir(), 'center-store-'));
-    return { open: () => CenterStore.open({ dataDir: dir }), cleanup: () => rm(dir, { recursive: true, force: true }) };
+    return {
+      open: () => CenterStore.open({ dataDir: dir }),
+      cleanup: () => rm(dir, { recursive: true, force: true }),
+    };
   },
   postgres: async (t) => {
     const url = needPg(t);
     if (!url) return undefined;
     const u = new URL(url);
     u.searchParams.set('schema', `center_t_${randomBytes(6).toString('hex')}`);
-    return { open: () => CenterStore.open({ dataDir: '/nonexistent', database: u.toString() }), cleanup: async () => undefined };
+    return {
+      open: () => CenterStore.open({ dataDir: '/nonexistent', database: u.toString() }),
+      cleanup: async () => undefined,
+    };
   },
 };
 
@@ -34,16 +42,42 @@ for (const [name, opener] of Object.entries(BACKENDS)) {
         await s.createUser('admin', 'Administrator', 'h1');
         await s.createUser('bob', 'ReadOnly', 'h2');
         await assert.rejects(s.createUser('bob', 'Operator', 'x'), { code: 'user_exists' });
-        assert.deepEqual((await s.listUsers()).map((u) => [u.name, u.role]), [['admin', 'Administrator'], ['bob', 'ReadOnly']]);
+        assert.deepEqual(
+          (await s.listUsers()).map((u) => [u.name, u.role]),
+          [
+            ['admin', 'Administrator'],
+            ['bob', 'ReadOnly'],
+          ],
+        );
         assert.equal((await s.setRole('bob', 'Operator')).role, 'Operator');
         await assert.rejects(s.setRole('admin', 'ReadOnly'), { code: 'last_administrator' });
         await assert.rejects(s.removeUser('admin'), { code: 'last_administrator' });
         await assert.rejects(s.removeUser('nobody'), { code: 'user_not_found' });
-        await s.addToken({ id: 't1', userName: 'bob', label: 'login', kind: 'session', tokenHash: 'aa', createdAt: 'x', expiresAt: null });
-        await s.addToken({ id: 't2', userName: 'bob', label: 'ci', kind: 'api', tokenHash: 'bb', createdAt: 'y', expiresAt: null });
+        await s.addToken({
+          id: 't1',
+          userName: 'bob',
+          label: 'login',
+          kind: 'session',
+          tokenHash: 'aa',
+          createdAt: 'x',
+          expiresAt: null,
+        });
+        await s.addToken({
+          id: 't2',
+          userName: 'bob',
+          label: 'ci',
+          kind: 'api',
+          tokenHash: 'bb',
+          createdAt: 'y',
+          expiresAt: null,
+        });
         await s.setPasswordHash('bob', 'h3');
         assert.equal((await s.getUser('bob')).passwordHash, 'h3');
-        assert.deepEqual((await s.listTokens('bob')).map((x) => x.id), ['t2'], 'a new password ends login sessions, not API tokens');
+        assert.deepEqual(
+          (await s.listTokens('bob')).map((x) => x.id),
+          ['t2'],
+          'a new password ends login sessions, not API tokens',
+        );
         await s.removeUser('bob');
         assert.equal(await s.findTokenByHash('bb'), undefined, 'tokens go with their user');
         assert.equal(await s.findUser('bob'), undefined);
@@ -59,7 +93,15 @@ for (const [name, opener] of Object.entries(BACKENDS)) {
       const s = await b.open();
       try {
         await s.createUser('admin', 'Administrator', 'h');
-        await s.addToken({ id: 'id1', userName: 'admin', label: 'x', kind: 'api', tokenHash: 'f'.repeat(64), createdAt: '2026-01-01T00:00:00Z', expiresAt: '2027-01-01T00:00:00Z' });
+        await s.addToken({
+          id: 'id1',
+          userName: 'admin',
+          label: 'x',
+          kind: 'api',
+          tokenHash: 'f'.repeat(64),
+          createdAt: '2026-01-01T00:00:00Z',
+          expiresAt: '2027-01-01T00:00:00Z',
+        });
         assert.equal((await s.findTokenByHash('f'.repeat(64)))?.expiresAt, '2027-01-01T00:00:00Z');
         await s.removeToken('id1');
         await assert.rejects(s.removeToken('id1'), { code: 'token_not_found' });
@@ -76,7 +118,11 @@ for (const [name, opener] of Object.entries(BACKENDS)) {
       let s = await b.open();
       try {
         // Concurrent appends still form one chain (the driver serializes transactions).
-        await Promise.all(Array.from({ length: 20 }, (_, i) => s.appendAudit({ actor: 'admin', action: 'test', target: `vm${i}`, result: 'ok', detail: { i } })));
+        await Promise.all(
+          Array.from({ length: 20 }, (_, i) =>
+            s.appendAudit({ actor: 'admin', action: 'test', target: `vm${i}`, result: 'ok', detail: { i } }),
+          ),
+        );
         await s.close();
         s = await b.open();
         assert.deepEqual(await s.verifyAudit(), { records: 20, brokenAt: null });

@@ -14,14 +14,20 @@ export const GENESIS_HASH = '0'.repeat(64);
 
 function text(row: Row, col: string): string {
   const v = row[col];
-  if (typeof v !== 'string') throw new CenterError('store_invalid', `center's database has a malformed ${col}`);
+  if (typeof v !== 'string')
+    throw new CenterError('store_invalid', `center's database has a malformed ${col}`);
   return v;
 }
 
 function toUser(row: Row): UserRecord {
   const role = text(row, 'role');
-  if (!isRole(role)) throw new CenterError('store_invalid', 'center\'s database names an unknown role');
-  return { name: text(row, 'name'), role, passwordHash: text(row, 'password_hash'), createdAt: text(row, 'created_at') };
+  if (!isRole(role)) throw new CenterError('store_invalid', "center's database names an unknown role");
+  return {
+    name: text(row, 'name'),
+    role,
+    passwordHash: text(row, 'password_hash'),
+    createdAt: text(row, 'created_at'),
+  };
 }
 
 function toToken(row: Row): TokenRecord {
@@ -67,7 +73,9 @@ export class CenterStore {
   private constructor(private readonly db: SqlDriver) {}
 
   static async open(opts: OpenCenterStoreOptions): Promise<CenterStore> {
-    const db = opts.database ? await openPostgres(opts.database) : openSqlite(join(opts.dataDir, 'center.db'));
+    const db = opts.database
+      ? await openPostgres(opts.database)
+      : openSqlite(join(opts.dataDir, 'center.db'));
     try {
       await migrate(db);
     } catch (err) {
@@ -91,7 +99,12 @@ export class CenterStore {
     return this.db.transaction(async () => {
       if (await this.findUser(name)) throw new CenterError('user_exists', `user ${name} exists`);
       const createdAt = new Date().toISOString();
-      await this.db.run('INSERT INTO users (name, role, password_hash, created_at) VALUES (?, ?, ?, ?)', [name, role, passwordHash, createdAt]);
+      await this.db.run('INSERT INTO users (name, role, password_hash, created_at) VALUES (?, ?, ?, ?)', [
+        name,
+        role,
+        passwordHash,
+        createdAt,
+      ]);
       return { name, role, passwordHash, createdAt };
     });
   }
@@ -113,8 +126,11 @@ export class CenterStore {
 
   /** Refuses to remove or demote the last Administrator. */
   private async keepAnAdministrator(name: string): Promise<void> {
-    const admins = (await this.db.all("SELECT name FROM users WHERE role = 'Administrator'")).map((r) => text(r, 'name'));
-    if (admins.length === 1 && admins[0] === name) throw new CenterError('last_administrator', 'the last Administrator cannot be removed or demoted');
+    const admins = (await this.db.all("SELECT name FROM users WHERE role = 'Administrator'")).map((r) =>
+      text(r, 'name'),
+    );
+    if (admins.length === 1 && admins[0] === name)
+      throw new CenterError('last_administrator', 'the last Administrator cannot be removed or demoted');
   }
 
   async removeUser(name: string): Promise<void> {
@@ -147,15 +163,10 @@ export class CenterStore {
   // --- tokens
 
   async addToken(t: TokenRecord): Promise<void> {
-    await this.db.run('INSERT INTO tokens (id, user_name, label, kind, token_hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)', [
-      t.id,
-      t.userName,
-      t.label,
-      t.kind,
-      t.tokenHash,
-      t.createdAt,
-      t.expiresAt,
-    ]);
+    await this.db.run(
+      'INSERT INTO tokens (id, user_name, label, kind, token_hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      [t.id, t.userName, t.label, t.kind, t.tokenHash, t.createdAt, t.expiresAt],
+    );
   }
 
   async findTokenByHash(tokenHash: string): Promise<TokenRecord | undefined> {
@@ -177,7 +188,8 @@ export class CenterStore {
   }
 
   async removeToken(id: string): Promise<void> {
-    if ((await this.db.run('DELETE FROM tokens WHERE id = ?', [id])) === 0) throw new CenterError('token_not_found', `no token ${id}`);
+    if ((await this.db.run('DELETE FROM tokens WHERE id = ?', [id])) === 0)
+      throw new CenterError('token_not_found', `no token ${id}`);
   }
 
   // --- audit
@@ -196,23 +208,19 @@ export class CenterStore {
         prevHash: last ? text(last, 'hash') : GENESIS_HASH,
       };
       const rec: AuditRecord = { ...base, hash: auditHash(base) };
-      await this.db.run('INSERT INTO audit (seq, at, actor, action, target, result, detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)', [
-        rec.seq,
-        rec.at,
-        rec.actor,
-        rec.action,
-        rec.target,
-        rec.result,
-        rec.detail,
-        rec.prevHash,
-        rec.hash,
-      ]);
+      await this.db.run(
+        'INSERT INTO audit (seq, at, actor, action, target, result, detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        [rec.seq, rec.at, rec.actor, rec.action, rec.target, rec.result, rec.detail, rec.prevHash, rec.hash],
+      );
       return rec;
     });
   }
 
   async listAudit(opts: { afterSeq?: number; limit?: number } = {}): Promise<AuditRecord[]> {
-    const rows = await this.db.all('SELECT * FROM audit WHERE seq > ? ORDER BY seq LIMIT ?', [opts.afterSeq ?? 0, opts.limit ?? 1000]);
+    const rows = await this.db.all('SELECT * FROM audit WHERE seq > ? ORDER BY seq LIMIT ?', [
+      opts.afterSeq ?? 0,
+      opts.limit ?? 1000,
+    ]);
     return rows.map(toAudit);
   }
 
@@ -226,7 +234,8 @@ export class CenterStore {
       if (page.length === 0) return { records: count, brokenAt: null };
       for (const r of page) {
         count++;
-        if (r.seq !== count || r.prevHash !== prev || auditHash(r) !== r.hash) return { records: count, brokenAt: r.seq };
+        if (r.seq !== count || r.prevHash !== prev || auditHash(r) !== r.hash)
+          return { records: count, brokenAt: r.seq };
         prev = r.hash;
       }
       after = page[page.length - 1]!.seq;
@@ -237,7 +246,8 @@ export class CenterStore {
   async dumpText(): Promise<string[]> {
     const out: string[] = [];
     for (const table of ['center_meta', 'users', 'tokens', 'audit']) {
-      for (const row of await this.db.all(`SELECT * FROM ${table}`)) for (const v of Object.values(row)) out.push(String(v));
+      for (const row of await this.db.all(`SELECT * FROM ${table}`))
+        for (const v of Object.values(row)) out.push(String(v));
     }
     return out;
   }

@@ -25,7 +25,7 @@ const SCHEMA_RE = /^[a-z_][a-z0-9_]{0,62}$/;
 
 function dbError(err: unknown): CenterError {
   if (err instanceof CenterError) return err;
-  return new CenterError('store_invalid', 'center\'s database failed', { cause: err });
+  return new CenterError('store_invalid', "center's database failed", { cause: err });
 }
 
 /** A FIFO lock: one statement or transaction at a time; calls made inside the holder run at once. */
@@ -100,9 +100,11 @@ export async function openPostgres(url: string): Promise<SqlDriver> {
   } catch (err) {
     throw new CenterError('store_invalid', 'the database URL is not a valid postgres:// URL', { cause: err });
   }
-  if (u.protocol !== 'postgres:' && u.protocol !== 'postgresql:') throw new CenterError('store_invalid', 'the database URL must start with postgres://');
+  if (u.protocol !== 'postgres:' && u.protocol !== 'postgresql:')
+    throw new CenterError('store_invalid', 'the database URL must start with postgres://');
   const schema = u.searchParams.get('schema') ?? 'public';
-  if (!SCHEMA_RE.test(schema)) throw new CenterError('store_invalid', 'the schema parameter must match [a-z_][a-z0-9_]*');
+  if (!SCHEMA_RE.test(schema))
+    throw new CenterError('store_invalid', 'the schema parameter must match [a-z_][a-z0-9_]*');
   u.searchParams.delete('schema');
   const client = new pg.Client({ connectionString: u.toString() });
   // A dropped connection must not crash the server: the next query fails with store_invalid.

@@ -43,14 +43,21 @@ export async function migrate(db: SqlDriver): Promise<number> {
     await db.run('CREATE TABLE IF NOT EXISTS center_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)');
     const rows = await db.all("SELECT value FROM center_meta WHERE name = 'schema_version'");
     const from = rows[0] ? Number(rows[0]['value']) : 0;
-    if (!Number.isInteger(from) || from < 0) throw new CenterError('store_invalid', 'center\'s database has an unreadable schema version');
-    if (from > SCHEMA_VERSION) throw new CenterError('schema_too_new', `database schema v${from} is newer than this center (v${SCHEMA_VERSION})`);
+    if (!Number.isInteger(from) || from < 0)
+      throw new CenterError('store_invalid', "center's database has an unreadable schema version");
+    if (from > SCHEMA_VERSION)
+      throw new CenterError(
+        'schema_too_new',
+        `database schema v${from} is newer than this center (v${SCHEMA_VERSION})`,
+      );
     for (let v = from; v < SCHEMA_VERSION; v++) {
       for (const sql of MIGRATIONS[v] ?? []) await db.run(sql);
     }
     if (from < SCHEMA_VERSION) {
       await db.run("DELETE FROM center_meta WHERE name = 'schema_version'");
-      await db.run("INSERT INTO center_meta (name, value) VALUES ('schema_version', ?)", [String(SCHEMA_VERSION)]);
+      await db.run("INSERT INTO center_meta (name, value) VALUES ('schema_version', ?)", [
+        String(SCHEMA_VERSION),
+      ]);
     }
     return SCHEMA_VERSION;
   });

@@ -1,0 +1,38 @@
+/** center's configuration, `D/center.json`, written by `center init`. */
+import { join } from 'node:path';
+import { loadConfig, type Schema } from '../common/config.js';
+
+export interface CenterConfig {
+  readonly host: string;
+  readonly port: number;
+  /** A postgres:// URL; empty for SQLite in D/center.db. */
+  readonly database: string;
+  /** Lifetime of a login session token, in hours. */
+  readonly sessionHours: number;
+}
+
+const port = (v: unknown): string | undefined =>
+  Number.isInteger(v) && (v as number) >= 0 && (v as number) < 65536 ? undefined : 'must be a port number';
+
+export const CENTER_SCHEMA: Schema = {
+  host: { type: 'string', default: '127.0.0.1' },
+  port: { type: 'number', default: 0, check: port },
+  database: { type: 'string', default: '' },
+  sessionHours: {
+    type: 'number',
+    default: 12,
+    check: (v) =>
+      (v as number) > 0 && (v as number) <= 24 * 90 ? undefined : 'must be between 0 and 2160 hours',
+  },
+};
+
+export function centerConfigPath(dataDir: string): string {
+  return join(dataDir, 'center.json');
+}
+
+export function loadCenterConfig(
+  dataDir: string,
+  overrides: Partial<CenterConfig> = {},
+): Readonly<CenterConfig> {
+  return loadConfig<CenterConfig>({ schema: CENTER_SCHEMA, file: centerConfigPath(dataDir), overrides });
+}

@@ -1,0 +1,74 @@
+/**
+ * The center service: HTTPS (server certificate from D/pki) serving the REST API. `startCenter`
+ * opens and migrates the store and listens; `center serve` and tests use it.
+ */
+import { readFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { join, resolve } from 'node:path';
+import type { Logger } from '../common/logging.js';
+import { silentLogger } from '../common/logging.js';
+import { handleRequest } from './api.js';
+import { Auth } from './auth.js';
+import { loadCenterConfig } from './config.js';
+import type { CenterServices } from './routes.js';
+import { CenterStore } from './store/index.js';
+
+export const CENTER_VERSION = '0.1.0';
+
+export interface StartCenterOptions {
+  readonly dataDir: string;
+  readonly host?: string | undefined;
+  readonly port?: number | undefined;
+  readonly logger?: Logger | undefined;
+}
+
+export interface RunningCenter {
+  readonly port: number;
+  readonly url: string;
+  readonly store: CenterStore;
+  close(): Promise<void>;
+}
+
+export async function startCenter(opts: StartCenterOptions): Promise<RunningCenter> {
+  const dataDir = resolve(opts.dataDir);
+  const cfg = loadCenterConfig(dataDir);
+  const logger = opts.logger ?? silentLogger();
+  const store = await CenterStore.open({ dataDir, database: cfg.database || undefined });
+  const svc: CenterServices = { store, auth: new Auth(store, cfg.sessionHours), version: CENTER_VERSION };
+  const pki = join(dataDir, 'pki');
+  let server: Server;
+  try {
+    server = createServer(
+      {
+        key: await readFile(join(pki, 'server.key')),
+        cert: await readFile(join(pki, 'server.pem')),
+        minVersion: 'TLSv1.2',
+      },
+      (req, res) => void handleRequest(svc, logger.child({ component: 'api' }), req, res),
+    );
+    const host = opts.host ?? cfg.host;
+    await new Promise<void>((res, rej) => {
+      server.once('error', rej);
+      server.listen(opts.port ?? cfg.port, host, () => res());
+    });
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+  const host = opts.host ?? cfg.host;
+  const port = (server.address() as AddressInfo).port;
+  logger.info({ port, host, database: store.dialect }, 'center listening');
+  return {
+    port,
+    url: `https://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    store,
+    async close() {
+      await new Promise<void>((res) => {
+        server.close(() => res());
+        server.closeAllConnections();
+      });
+      await store.close();
+    },
+  };
+}
