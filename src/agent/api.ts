@@ -13,6 +13,7 @@ import type { Enrollment } from './enrollment.js';
 import type { DumpWriter } from './dumps.js';
 import type { KeyCache, KeyRef } from './keys.js';
 import { OPENAPI } from './openapi.js';
+import { parseRuntimeSpec } from './runtime/spec.js';
 import type { VmManager } from './vm-manager.js';
 
 const MAX_BODY = 1024 * 1024;
@@ -142,7 +143,8 @@ const ROUTES: readonly Route[] = [
     handler: async (c, _p, body) => {
       const disks = body['disks'];
       if (!Array.isArray(disks) || !disks.every((d) => typeof d === 'number')) throw new AgentError('invalid_request', '"disks" must be an array of sizes in bytes');
-      return c.vms.create({ name: str(body, 'name'), disks: disks as number[], encryption: optKeyRef(body, 'encryption') });
+      const runtime = parseRuntimeSpec(body['runtime']);
+      return c.vms.create({ name: str(body, 'name'), disks: disks as number[], encryption: optKeyRef(body, 'encryption'), ...(runtime ? { runtime } : {}) });
     },
   },
   {
@@ -163,7 +165,7 @@ const ROUTES: readonly Route[] = [
   { method: 'DELETE', pattern: /^\/api\/v1\/vms\/([^/]+)$/, handler: async (c, [n]) => c.vms.delete(decodeName(n)) },
   {
     method: 'POST',
-    pattern: /^\/api\/v1\/vms\/([^/]+)\/(power-on|power-off|suspend|unregister|encrypt|decrypt|rekey|forget)$/,
+    pattern: /^\/api\/v1\/vms\/([^/]+)\/(power-on|power-off|suspend|snapshot|unregister|encrypt|decrypt|rekey|forget)$/,
     handler: async (c, [n, action], body) => {
       const name = decodeName(n);
       switch (action) {
@@ -173,6 +175,8 @@ const ROUTES: readonly Route[] = [
           return c.vms.powerOff(name);
         case 'suspend':
           return c.vms.suspend(name);
+        case 'snapshot':
+          return c.vms.snapshot(name);
         case 'unregister':
           return c.vms.unregister(name);
         case 'encrypt':

@@ -17,6 +17,7 @@ export type AgentErrorCode =
   | 'key_missing'
   | 'host_key_missing'
   | 'datastore_invalid'
+  | 'vm_runtime_failed'
   | 'not_supported';
 
 const KINDS: Readonly<Record<AgentErrorCode, ErrorKind>> = {
@@ -36,6 +37,7 @@ const KINDS: Readonly<Record<AgentErrorCode, ErrorKind>> = {
   key_missing: 'locked',
   host_key_missing: 'locked',
   datastore_invalid: 'invalid',
+  vm_runtime_failed: 'failed',
   not_supported: 'unsupported',
 };
 

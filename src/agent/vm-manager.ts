@@ -34,12 +34,15 @@ import {
   releaseLock,
   type DiskDescriptor,
   type PendingConversion,
+  type SnapshotEntry,
   type VmConfig,
   type VmRuntimeSpec,
 } from './datastore.js';
 import type { KeyCache, KeyRef } from './keys.js';
 import type { AgentState } from './state.js';
 import { parseVmdkDescriptor } from './vmdk.js';
+import { QemuVm } from './runtime/qemu.js';
+import { SUSPEND_FILE, loadVmState, saveVmState, snapshotFile, snapshotIdentity, suspendIdentity } from './suspend.js';
 
 export type PowerState = 'poweredOff' | 'poweredOn' | 'suspended';
 export type CryptoState = 'unlocked' | 'locked';
@@ -90,6 +93,8 @@ interface Runtime {
   readonly devices: BlockDevice[];
   readonly uris: Map<string, string>;
   readonly renew: NodeJS.Timeout;
+  /** The QEMU process, when the VM asks for the QEMU runtime. */
+  qemu?: QemuVm;
 }
 
 interface VmRecord {
@@ -454,6 +459,7 @@ export class VmManager {
     const devices: BlockDevice[] = [];
     const uris = new Map<string, string>();
     const servers: NbdServer[] = [];
+    let qemu: QemuVm | undefined;
     try {
       const exports: { id: string; device: BlockDevice }[] = [];
       for (const d of [...rec.config.disks, { id: 'nvram', descriptor: '' }]) {
@@ -467,6 +473,7 @@ export class VmManager {
         uris.set(e.id, `nbd+unix:///?socket=${path}`);
       }
       await this.#listen(servers, sockDir, exports);
+      if (rec.config.runtime.qemu) qemu = await this.#startQemu(rec, sockDir, exports.map((e) => join(sockDir, `${e.id}.sock`)));
     } catch (err) {
       for (const s of servers) await s.close().catch(() => undefined);
       for (const img of images) await img.close().catch(() => undefined);
@@ -479,7 +486,7 @@ export class VmManager {
       );
     }, LEASE_MS / 3);
     renew.unref();
-    rec.runtime = { servers, images, devices, uris, renew };
+    rec.runtime = { servers, images, devices, uris, renew, ...(qemu ? { qemu } : {}) };
     rec.powerState = 'poweredOn';
     rec.resumeOnUnlock = false;
     await this.#o.datastore.log(rec.dir, `powered on on host ${this.#o.hostId}`);
@@ -545,6 +552,7 @@ export class VmManager {
     const rt = rec.runtime;
     if (!rt) return;
     clearInterval(rt.renew);
+    if (rt.qemu) await rt.qemu.stop();
     for (const s of rt.servers) await s.close();
     for (const img of rt.images) await img.close().catch(() => undefined);
     for (const d of rt.devices) await d.close().catch(() => undefined);
@@ -552,10 +560,79 @@ export class VmManager {
     await releaseLock(rec.dir, this.#o.hostId);
   }
 
-  /** Suspend and snapshot write the VM's memory and device state; they need the VM runtime (QEMU). */
+  /** Suspend: the memory and device state sealed into suspend.cvss (docs/agent.md), then QEMU and the exports stop. */
   async suspend(name: string): Promise<VmView> {
-    this.#get(name);
-    throw new AgentError('not_supported', 'suspend is not supported yet: it needs the QEMU runtime (sealed memory state)');
+    const rec = this.#get(name);
+    return this.#serial(rec, async () => {
+      const qemu = this.#runningQemu(rec, 'suspend');
+      const bytes = await this.#withHomeKey(rec, (home) => saveVmState(qemu, join(rec.dir, SUSPEND_FILE), home, suspendIdentity(rec.config.uuid)));
+      await this.#saveConfig(rec, { ...rec.config, suspendState: SUSPEND_FILE });
+      await this.#stop(rec);
+      rec.powerState = 'suspended';
+      rec.resumeOnUnlock = false;
+      await this.#persistState();
+      await this.#o.datastore.log(rec.dir, `suspended (${bytes} bytes of state)`);
+      return this.#view(rec);
+    });
+  }
+
+  /** Snapshot: the state sealed like a suspend, the VM kept running; recorded in the configuration. */
+  async snapshot(name: string): Promise<VmView & { snapshot: SnapshotEntry }> {
+    const rec = this.#get(name);
+    return this.#serial(rec, async () => {
+      const qemu = this.#runningQemu(rec, 'snapshot');
+      const id = randomUUID();
+      const file = snapshotFile(id);
+      await this.#withHomeKey(rec, (home) => saveVmState(qemu, join(rec.dir, file), home, snapshotIdentity(rec.config.uuid, id)));
+      await qemu.execute('cont');
+      const snapshot: SnapshotEntry = { id, file, createdAt: new Date().toISOString() };
+      await this.#saveConfig(rec, { ...rec.config, snapshots: [...rec.config.snapshots, snapshot] });
+      await this.#o.datastore.log(rec.dir, `snapshot ${id} taken`);
+      return { ...(await this.#view(rec)), snapshot };
+    });
+  }
+
+  #runningQemu(rec: VmRecord, op: string): QemuVm {
+    const qemu = rec.runtime?.qemu;
+    if (!rec.config.runtime.qemu) throw new AgentError('not_supported', `${op} needs the QEMU runtime; VM ${rec.config.name} has none (runtime.qemu is false)`);
+    if (rec.powerState !== 'poweredOn' || !qemu?.running) throw new AgentError('vm_power_state', `${op} needs VM ${rec.config.name} running`);
+    return qemu;
+  }
+
+  /** Runs fn with the VM's home DEK (null for a plain VM); the DEK is zeroed afterwards. */
+  async #withHomeKey<T>(rec: VmRecord, fn: (home: SecretBytes | null) => Promise<T>): Promise<T> {
+    const enc = rec.config.encryption;
+    if (!enc) return fn(null);
+    const kek = this.#o.keys.get({ keyProviderId: enc.keyProviderId, keyId: enc.keyId });
+    return withSecret(unwrapKey(kek, enc.keySafe.homeKey, this.#wrapContext(rec.config.uuid, 'home', enc)), fn);
+  }
+
+  /** Starts QEMU on the exports; a suspended VM is resumed from its sealed state, which is then removed. */
+  async #startQemu(rec: VmRecord, sockDir: string, drives: string[]): Promise<QemuVm> {
+    const spec = rec.config.runtime;
+    const incoming = rec.config.suspendState ? join(sockDir, 'incoming.sock') : undefined;
+    if (incoming) await rm(incoming, { force: true });
+    const qemu = await QemuVm.start({
+      name: rec.config.name,
+      spec,
+      drives,
+      sockDir,
+      consoleLog: join(rec.dir, 'console.log'),
+      ...(incoming ? { incoming } : {}),
+    });
+    try {
+      if (incoming && rec.config.suspendState) {
+        const state = join(rec.dir, rec.config.suspendState);
+        await this.#withHomeKey(rec, (home) => loadVmState(qemu, incoming, state, home, suspendIdentity(rec.config.uuid)));
+        await this.#saveConfig(rec, { ...rec.config, suspendState: null });
+        await rm(state, { force: true });
+        await this.#o.datastore.log(rec.dir, 'resumed from the suspend state');
+      }
+    } catch (err) {
+      await qemu.stop().catch(() => undefined);
+      throw err;
+    }
+    return qemu;
   }
 
   // ---- keys and unlock -----------------------------------------------------------------------
