@@ -161,6 +161,16 @@ const ROUTES: readonly Route[] = [
     pattern: /^\/api\/v1\/vms\/register$/,
     handler: async (c, _p, body) => c.vms.register(str(body, 'path'), { force: body['force'] === true }),
   },
+  {
+    method: 'POST',
+    pattern: /^\/api\/v1\/vms\/([^/]+)\/disks$/,
+    handler: async (c, [n], body) => c.vms.addDisk(decodeName(n), body['sizeBytes'] as number),
+  },
+  {
+    method: 'POST',
+    pattern: /^\/api\/v1\/vms\/([^/]+)\/disks\/([^/]+)\/grow$/,
+    handler: async (c, [n, id], body) => c.vms.growDisk(decodeName(n), decodeName(id), body['sizeBytes'] as number),
+  },
   { method: 'GET', pattern: /^\/api\/v1\/vms\/([^/]+)$/, handler: async (c, [n]) => c.vms.show(decodeName(n)) },
   { method: 'DELETE', pattern: /^\/api\/v1\/vms\/([^/]+)$/, handler: async (c, [n]) => c.vms.delete(decodeName(n)) },
   {

@@ -30,6 +30,8 @@ export const OPENAPI = Object.freeze({
     '/api/v1/needed-keys': { get: { summary: 'the KEKs the registered VMs need', responses: ok({ type: 'object' }) } },
     '/api/v1/host-key': { put: { summary: 'push the host key (seals crash dumps)', requestBody: body({ ...keyRef, properties: { ...keyRef.properties, key: { type: 'string', format: 'byte' } } }), responses: ok({ type: 'object' }) } },
     '/api/v1/dump': { post: { summary: 'write a sealed dump (diagnostic report and heap snapshot) under the host key; 423 host_key_missing without it', responses: ok({ type: 'object' }) } },
+    '/api/v1/vms/{name}/disks': { post: { summary: 'add a disk to a powered-off VM (encrypted with a new DEK when the VM is)', requestBody: body({ type: 'object', required: ['sizeBytes'], properties: { sizeBytes: { type: 'integer' } } }), responses: ok({ type: 'object' }) } },
+    '/api/v1/vms/{name}/disks/{id}/grow': { post: { summary: 'grow a disk of a powered-off VM to sizeBytes (never shrinks)', requestBody: body({ type: 'object', required: ['sizeBytes'], properties: { sizeBytes: { type: 'integer' } } }), responses: ok({ type: 'object' }) } },
     '/api/v1/vms': {
       get: { summary: 'registered VMs', responses: ok({ type: 'array', items: vmRef }) },
       post: { summary: 'create a VM', requestBody: body({ type: 'object', required: ['name', 'disks'], properties: { name: { type: 'string' }, disks: { type: 'array', items: { type: 'integer' } }, encryption: keyRef } }), responses: ok(vmRef) },

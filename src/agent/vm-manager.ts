@@ -41,6 +41,7 @@ import {
 import type { KeyCache, KeyRef } from './keys.js';
 import type { AgentState } from './state.js';
 import { parseVmdkDescriptor } from './vmdk.js';
+import { checkDiskSize, growExtent, nextDiskId } from './disks.js';
 import { QemuVm } from './runtime/qemu.js';
 import { SUSPEND_FILE, loadVmState, saveVmState, snapshotFile, snapshotIdentity, suspendIdentity } from './suspend.js';
 
@@ -757,6 +758,40 @@ export class VmManager {
       const homeKey = await withSecret(home, (h) => wrapKey(newKek, h, this.#wrapContext(uuid, 'home', target)));
       await this.#saveConfig(rec, { ...rec.config, encryption: { ...target, keySafe: { homeKey } } });
       await this.#o.datastore.log(rec.dir, `shallow rekey: now wrapped by key ${target.keyId}`);
+      return this.#view(rec);
+    });
+  }
+
+  // ---- disks (checks and extent changes in disks.ts) ----------------------------------------
+
+  /** Adds a disk to a powered-off VM: a new DEK and LUKS2 extent when the VM is encrypted. */
+  async addDisk(name: string, sizeBytes: number): Promise<VmView> {
+    const rec = this.#get(name);
+    return this.#serial(rec, async () => {
+      this.#assertOff(rec, 'adding a disk');
+      this.#assertNoPending(rec);
+      this.#assertUnlocked(rec);
+      const id = nextDiskId(rec.config.disks);
+      const enc = rec.config.encryption;
+      await this.#newDisk(rec.dir, rec.config.uuid, id, checkDiskSize(sizeBytes), enc ? { keyProviderId: enc.keyProviderId, keyId: enc.keyId } : null);
+      await this.#saveConfig(rec, { ...rec.config, disks: [...rec.config.disks, { id, descriptor: diskFiles(id).descriptor }] });
+      await this.#o.datastore.log(rec.dir, `disk ${id} added (${sizeBytes} bytes)`);
+      return this.#view(rec);
+    });
+  }
+
+  /** Grows a disk of a powered-off VM to sizeBytes (its LUKS2 segment is dynamic: the extent grows). */
+  async growDisk(name: string, id: string, sizeBytes: number): Promise<VmView> {
+    const rec = this.#get(name);
+    return this.#serial(rec, async () => {
+      this.#assertOff(rec, 'growing a disk');
+      this.#assertNoPending(rec);
+      const d = rec.config.disks.find((x) => x.id === id);
+      if (!d) throw new AgentError('invalid_request', `VM ${name} has no disk ${id}`);
+      const desc = await this.#o.datastore.readDescriptor(rec.dir, d.descriptor);
+      await growExtent(join(rec.dir, desc.extent), desc.format, desc.sizeBytes, checkDiskSize(sizeBytes));
+      await this.#o.datastore.writeDescriptor(rec.dir, d.descriptor, { ...desc, sizeBytes });
+      await this.#o.datastore.log(rec.dir, `disk ${id} grown from ${desc.sizeBytes} to ${sizeBytes} bytes`);
       return this.#view(rec);
     });
   }

@@ -11,10 +11,9 @@ import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initAgent } from '../../src/agent/index.js';
-import { initCa, issueCertificate } from '../../src/common/pki.js';
 import type { SecretBytes } from '../../src/crypto/index.js';
 import { startTestKms, type TestKms } from '../support/kms.js';
-import { agentCall, type ClientTls, type Json } from '../support/agent-api.js';
+import { agentCall, centerTls, type ClientTls, type Json } from '../support/agent-api.js';
 import { cli, cliAsync } from '../support/cli.js';
 
 let kms: TestKms;
@@ -33,13 +32,8 @@ before(async () => {
   root = await mkdtemp(join(tmpdir(), 'cv-dump-'));
   agentDir = join(root, 'host');
   const init = await initAgent(agentDir, join(root, 'ds'));
-  await initCa(join(root, 'center'));
-  await issueCertificate(join(root, 'center'), 'center', { kind: 'client' });
-  center = {
-    ca: await readFile(join(agentDir, 'pki', 'ca.pem')),
-    cert: await readFile(join(root, 'center', 'center.pem')),
-    key: await readFile(join(root, 'center', 'center.key')),
-  };
+  center = await centerTls(root, agentDir);
+
   agent = cliAsync(['agent', 'serve', '--data', agentDir, '--port', '0']);
   let out = '';
   port = await new Promise<number>((resolve, reject) => {

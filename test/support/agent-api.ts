@@ -1,5 +1,8 @@
 /** A client of the agent API over HTTPS with mutual TLS, for tests (center's side). */
+import { readFile } from 'node:fs/promises';
 import { request } from 'node:https';
+import { join } from 'node:path';
+import { initCa, issueCertificate } from '../../src/common/pki.js';
 
 export interface ClientTls {
   readonly ca: Buffer;
@@ -46,4 +49,16 @@ export function agentCall(
     req.on('error', reject);
     req.end(data);
   });
+}
+
+/** Makes center's CA and client certificate under root/center; trusts the agent's CA in agentDir. */
+export async function centerTls(root: string, agentDir: string): Promise<ClientTls> {
+  const dir = join(root, 'center');
+  await initCa(dir);
+  await issueCertificate(dir, 'center', { kind: 'client' });
+  return {
+    ca: await readFile(join(agentDir, 'pki', 'ca.pem')),
+    cert: await readFile(join(dir, 'center.pem')),
+    key: await readFile(join(dir, 'center.key')),
+  };
 }
