@@ -59,11 +59,11 @@ async function waitConsole(vmDir: string, pattern: RegExp, timeoutMs = 90_000): 
   }
 }
 
-function guestVm(name: string, msg: string, stay: boolean): Json {
+function guestVm(name: string, msg: string, stay: boolean, encrypted = true): Json {
   return {
     name,
     disks: [4 * MiB],
-    encryption: { keyProviderId: 'local', keyId: kekId },
+    encryption: encrypted ? { keyProviderId: 'local', keyId: kekId } : null,
     runtime: {
       qemu: true,
       memoryMiB: 96,
@@ -164,6 +164,23 @@ test('snapshot keeps the guest running and suspend stops it, both as sealed file
   assert.equal([...text.matchAll(/CV-(WROTE|FOUND)/g)].length, 1);
   assert.ok(!(await readdir(vm.path)).includes('suspend.cvss'), 'the suspend state is removed after resume');
   await ok('POST', '/api/v1/vms/guest2/power-off');
+});
+
+test('a plain VM suspends to a plain state file (the console text of the guest is in it) and resumes', async (t) => {
+  if (!needPeers(t, 'qemu-system-x86_64') || !ready) return;
+  const vm = await ok('POST', '/api/v1/vms', guestVm('guest3', 'plain', true, false));
+  await ok('POST', '/api/v1/vms/guest3/power-on');
+  await waitConsole(vm.path, /CV-TICK 2\b/);
+  assert.equal((await ok('POST', '/api/v1/vms/guest3/suspend')).powerState, 'suspended');
+  const state = await readFile(join(vm.path, 'suspend.cvss'));
+  assert.ok(!state.subarray(0, SEALED_MAGIC.length).equals(SEALED_MAGIC), 'a plain VM has no key to seal with');
+  // What the sealed files above must not show: guest memory holds the text it printed.
+  assert.notEqual(state.indexOf('CV-TICK'), -1);
+  const before = await readFile(join(vm.path, 'console.log'), 'latin1');
+  const lastTick = Math.max(...[...before.matchAll(/CV-TICK (\d+)/g)].map((m) => Number(m[1])));
+  await ok('POST', '/api/v1/vms/guest3/power-on');
+  await waitConsole(vm.path, new RegExp(`CV-TICK ${lastTick + 1}\\b`));
+  await ok('POST', '/api/v1/vms/guest3/power-off');
 });
 
 test('suspend and snapshot of a VM without the QEMU runtime fail with not_supported', async (t) => {
