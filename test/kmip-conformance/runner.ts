@@ -17,6 +17,13 @@ import {
 } from '../../src/kmip/index.js';
 import type { TtlvItem } from '../../src/kmip/index.js';
 import { compareResponse, hex, type CompareContext, type Mismatch } from './compare.js';
+import {
+  ListedAttributes,
+  headerVersionErratum,
+  noEncodingKeyValueErratum,
+  sendsObjectGroup,
+  serverObjectGroupErratum,
+} from './errata.js';
 import { Bindings, resolveExpected, resolveRequest } from './placeholders.js';
 import { TtlvSocket, type TlsIdentity } from './ttlv-socket.js';
 import type { VectorFile } from './vector-file.js';
@@ -40,27 +47,6 @@ export function identityName(file: VectorFile): string {
   return file.profile === 'TL-M' ? `vector-TL-M-${file.version}` : `vector-${file.name}`;
 }
 
-/**
- * Vector errata: `OMOS-O-1-14` expects a response header of KMIP 1.3 to a 1.4 request. A server
- * answers in the request's version (KMIP 1.4 §5), so the expected header version is taken from the
- * request whenever the two differ; the change is counted and reported.
- */
-export function headerVersionErratum(expected: TtlvItem, request: TtlvItem): TtlvItem | undefined {
-  const pv = (msg: TtlvItem, header: number): TtlvItem | undefined => {
-    const h = msg.type === 'Structure' ? msg.value.find((c) => c.tag === header) : undefined;
-    return h?.type === 'Structure' ? h.value.find((c) => c.tag === Tag.ProtocolVersion) : undefined;
-  };
-  const want = pv(request, Tag.RequestHeader);
-  const got = pv(expected, Tag.ResponseHeader);
-  if (!want || !got || encodeTtlv(want).equals(encodeTtlv(got)) || expected.type !== 'Structure') return undefined;
-  return {
-    ...expected,
-    value: expected.value.map((c) =>
-      c.tag === Tag.ResponseHeader && c.type === 'Structure' ? { ...c, value: c.value.map((h) => (h.tag === Tag.ProtocolVersion ? want : h)) } : c,
-    ),
-  };
-}
-
 export interface ExchangeFailure {
   readonly exchange: number;
   readonly operation: string;
@@ -73,8 +59,8 @@ export interface VectorResult {
   readonly file: VectorFile;
   readonly passed: boolean;
   readonly exchanges: number;
-  /** Exchanges whose expected header version was corrected (headerVersionErratum). */
-  readonly errata?: readonly number[];
+  /** Exchanges a vector erratum corrected, as `N (what)` (errata.ts). */
+  readonly errata?: readonly string[];
   readonly failure?: ExchangeFailure;
 }
 
@@ -212,7 +198,9 @@ export async function runVectorFile(file: VectorFile, opts: RunOptions): Promise
   } catch (err) {
     return { file, passed: false, exchanges: 0, failure: { exchange: 0, operation: '?', mismatches: [], error: `connect: ${String(err)}` } };
   }
-  const errata: number[] = [];
+  const errata: string[] = [];
+  const listed = new ListedAttributes();
+  let sentObjectGroup = false;
   try {
     for (const ex of file.exchanges) {
       let operation = '?';
@@ -221,13 +209,26 @@ export async function runVectorFile(file: VectorFile, opts: RunOptions): Promise
         const request = xmlToTtlv(requestXml);
         operation = firstOperation(request);
         collectSent(request, sentBytes, sentDates);
+        sentObjectGroup ||= sendsObjectGroup(request);
         let expected = xmlToTtlv(resolveExpected(ex.response));
-        const corrected = headerVersionErratum(expected, request);
-        if (corrected) {
+        const corrections: Array<[string, (e: TtlvItem) => TtlvItem | undefined]> = [
+          ['header version', (e) => headerVersionErratum(e, request)],
+          ['No Encoding Key Value', (e) => noEncodingKeyValueErratum(e)],
+          ['server Object Group', (e) => serverObjectGroupErratum(e, sentObjectGroup)],
+        ];
+        for (const [what, fix] of corrections) {
+          const corrected = fix(expected);
+          if (!corrected) continue;
           expected = corrected;
-          errata.push(ex.index);
+          errata.push(`${ex.index} (${what})`);
         }
-        const actual = await sender.send(request, requestXml);
+        listed.record(expected);
+        let actual = await sender.send(request, requestXml);
+        const trimmed = listed.allAttributesErratum(request, expected, actual);
+        if (trimmed) {
+          actual = trimmed;
+          errata.push(`${ex.index} (attributes its GetAttributeList listed)`);
+        }
         const mismatches = compareResponse(expected, actual, ctx, operationName);
         if (mismatches.length > 0) {
           return { file, passed: false, exchanges: ex.index, errata, failure: { exchange: ex.index, operation, mismatches } };

@@ -1,6 +1,11 @@
-import { test } from 'node:test';
+import { X509Certificate } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { Tag, bool, bytes, child, children, dateTime, decodeTtlv, encodeTtlv, enumItem, int, struct, text, type TtlvItem } from '../../kmip/index.js';
+import { initCa } from '../../common/pki.js';
 import { unwrapKey } from '../key-wrap.js';
 import { ADMIN, BOB, aesCreate, attr1, en, startTestService, template, uid, uidOf, type BatchResult } from '../test-harness.js';
 
@@ -171,10 +176,47 @@ test('register: symmetric key, secret data, opaque object, a wrapped key and a c
   );
   const got = await kms.op('1.2', 'Get', [uid(opaque)]);
   assert.equal(Buffer.from(child(child(got.payload as TtlvItem, Tag.OpaqueObject) as TtlvItem, Tag.OpaqueDataValue)?.value as Uint8Array).toString(), 'blob');
-  const certBody = struct(Tag.Certificate, [en(Tag.CertificateType, 'X_509'), bytes(Tag.CertificateValue, Buffer.from('3082', 'hex'))]);
+  const der = await testCertificateDer(t, 'register test');
+  const certBody = struct(Tag.Certificate, [en(Tag.CertificateType, 'X_509'), bytes(Tag.CertificateValue, der)]);
   const cert = uidOf(await kms.op('1.2', 'Register', [en(Tag.ObjectType, 'Certificate'), template(), certBody]));
   const certGot = await kms.op('1.2', 'Get', [uid(cert)]);
   assert.deepEqual(encodeTtlv(child(certGot.payload as TtlvItem, Tag.Certificate) as TtlvItem), encodeTtlv(certBody));
+  const notX509 = struct(Tag.Certificate, [en(Tag.CertificateType, 'X_509'), bytes(Tag.CertificateValue, Buffer.from('3082', 'hex'))]);
+  assert.equal((await kms.op('1.2', 'Register', [en(Tag.ObjectType, 'Certificate'), template(), notX509])).reason, 'InvalidField');
+});
+
+/** A real X.509 certificate (DER) with the given subject CN, from the project PKI. */
+async function testCertificateDer(t: TestContext, commonName: string): Promise<Buffer> {
+  const dir = await mkdtemp(join(tmpdir(), 'cv-kms-cert-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const { certFile } = await initCa(dir, { commonName });
+  return new X509Certificate(await readFile(certFile)).raw;
+}
+
+test('register: certificate attributes from the X.509 value; Always Sensitive / Never Extractable from the stated flags', async (t) => {
+  const kms = await startTestService(t);
+  const der = await testCertificateDer(t, 'vm-host-7');
+  const certBody = struct(Tag.Certificate, [en(Tag.CertificateType, 'X_509'), bytes(Tag.CertificateValue, der)]);
+  const cert = uidOf(await kms.op('2.1', 'Register', [en(Tag.ObjectType, 'Certificate'), struct(Tag.Attributes, []), certBody]));
+  const refs = [enumItem(Tag.AttributeReference, Tag.CertificateSubjectCN), enumItem(Tag.AttributeReference, Tag.CertificateLength)];
+  const got = await kms.op('2.1', 'GetAttributes', [uid(cert), ...refs]);
+  const attrs = child(got.payload as TtlvItem, Tag.Attributes) as TtlvItem;
+  assert.equal(child(attrs, Tag.CertificateSubjectCN)?.value, 'vm-host-7');
+  assert.equal(child(attrs, Tag.CertificateLength)?.value, der.length);
+  const modify = await kms.op('2.1', 'ModifyAttribute', [uid(cert), struct(Tag.NewAttribute, [int(Tag.CertificateLength, 1)])]);
+  assert.equal(modify.reason, 'AttributeReadOnly');
+
+  const key = Buffer.alloc(16, 7);
+  const block = struct(Tag.KeyBlock, [en(Tag.KeyFormatType, 'Raw'), struct(Tag.KeyValue, [bytes(Tag.KeyMaterial, key)]), en(Tag.CryptographicAlgorithm, 'AES'), int(Tag.CryptographicLength, 128)]);
+  const flags = struct(Tag.Attributes, [bool(Tag.Sensitive, true), bool(Tag.Extractable, false)]);
+  const id = uidOf(await kms.op('2.1', 'Register', [en(Tag.ObjectType, 'SymmetricKey'), flags, struct(Tag.SymmetricKey, [block])]));
+  const history = await kms.op('2.1', 'GetAttributes', [uid(id), enumItem(Tag.AttributeReference, Tag.AlwaysSensitive), enumItem(Tag.AttributeReference, Tag.NeverExtractable)]);
+  const h = child(history.payload as TtlvItem, Tag.Attributes) as TtlvItem;
+  assert.equal(child(h, Tag.AlwaysSensitive)?.value, true);
+  assert.equal(child(h, Tag.NeverExtractable)?.value, true);
+  const plain = uidOf(await kms.op('2.1', 'Register', [en(Tag.ObjectType, 'SymmetricKey'), struct(Tag.Attributes, []), struct(Tag.SymmetricKey, [block])]));
+  const none = await kms.op('2.1', 'GetAttributes', [uid(plain), enumItem(Tag.AttributeReference, Tag.AlwaysSensitive)]);
+  assert.equal(children(child(none.payload as TtlvItem, Tag.Attributes) as TtlvItem, Tag.AlwaysSensitive).length, 0, 'no flag stated, no history');
 });
 
 test('attributes: add, modify, delete (1.x), set and vendor attributes (2.x), read-only refused', async (t) => {

@@ -1,4 +1,5 @@
-import { KmipError, Tag, asBytes, asEnum, child, encodeTtlv, tagByName, type TtlvItem } from '../../kmip/index.js';
+import { X509Certificate } from 'node:crypto';
+import { KmipError, Tag, asBytes, asEnum, bool, child, encodeTtlv, int, tagByName, text, type TtlvItem } from '../../kmip/index.js';
 import { attrsOfPayload } from '../attribute-io.js';
 import { enumName } from '../kmip-values.js';
 import { findAttr, type Attr } from '../objects.js';
@@ -27,8 +28,10 @@ export const register: Operation = {
     let attrs: Attr[] = attrsOfPayload(payload);
     const keyBlock = child(body, Tag.KeyBlock);
     if (keyBlock) attrs = withKeyBlockAttrs(attrs, keyBlock);
+    if (objectType === 'Certificate') attrs = withCertificateAttrs(attrs, body);
     const init = readMaterial(objectType, body, keyBlock);
-    const obj = newObject(ctx, { objectType, attrs, ...init });
+    const made = newObject(ctx, { objectType, attrs, ...init });
+    const obj = { ...made, attrs: withRegisteredHistory(made.attrs) };
     await checkUniqueNames(ctx, obj.attrs);
     await ctx.repo.insert(obj);
     produced(ctx, obj.id);
@@ -42,6 +45,57 @@ function withKeyBlockAttrs(attrs: Attr[], keyBlock: TtlvItem): Attr[] {
   for (const name of ['CryptographicAlgorithm', 'CryptographicLength'] as const) {
     const v = child(keyBlock, Tag[name]);
     if (v && !findAttr(out, name)) out = setAttr(out, { name, value: v });
+  }
+  return out;
+}
+
+/**
+ * Attributes an X.509 certificate's value determines (KMIP 2.1 §4: Certificate Length, and
+ * Certificate Subject CN, set by the server from the certificate), unless the client gave them.
+ * A value that does not parse as X.509 DER is refused.
+ */
+function withCertificateAttrs(attrs: Attr[], body: TtlvItem): Attr[] {
+  const type = child(body, Tag.CertificateType);
+  const value = child(body, Tag.CertificateValue);
+  if (!type || !value || enumName(Tag.CertificateType, asEnum(type)) !== 'X_509') return attrs;
+  const der = asBytes(value);
+  let cert: X509Certificate;
+  try {
+    cert = new X509Certificate(der);
+  } catch {
+    throw new KmipError('invalid_field', 'Certificate: the value is not an X.509 certificate');
+  }
+  let out = attrs;
+  if (!findAttr(out, 'CertificateLength')) out = setAttr(out, { name: 'CertificateLength', value: int(Tag.CertificateLength, der.length) });
+  const cn = subjectCommonName(cert.subject);
+  if (cn !== undefined && !findAttr(out, 'CertificateSubjectCN')) {
+    out = setAttr(out, { name: 'CertificateSubjectCN', value: text(Tag.CertificateSubjectCN, cn) });
+  }
+  return out;
+}
+
+/** The first CN of a subject as Node prints it (one `KEY=value` per line). */
+export function subjectCommonName(subject: string): string | undefined {
+  const line = subject.split('\n').find((l) => l.startsWith('CN='));
+  return line === undefined ? undefined : line.slice(3);
+}
+
+/**
+ * A registered object whose client states Sensitive or Extractable starts the history of that flag
+ * (KMIP 1.4 §3.49–3.50 / 2.1 §4: Always Sensitive is Sensitive since the object was made, Never
+ * Extractable is not Extractable since then); trackHistory keeps them true to their names.
+ */
+function withRegisteredHistory(attrs: Attr[]): Attr[] {
+  let out = attrs;
+  const flag = (n: string): boolean | undefined => {
+    const a = findAttr(attrs, n);
+    return a && a.type === 'Boolean' ? a.value : undefined;
+  };
+  const sensitive = flag('Sensitive');
+  if (sensitive !== undefined && !findAttr(out, 'AlwaysSensitive')) out = setAttr(out, { name: 'AlwaysSensitive', value: bool(Tag.AlwaysSensitive, sensitive) });
+  const extractable = flag('Extractable');
+  if (extractable !== undefined && !findAttr(out, 'NeverExtractable')) {
+    out = setAttr(out, { name: 'NeverExtractable', value: bool(Tag.NeverExtractable, !extractable) });
   }
   return out;
 }
