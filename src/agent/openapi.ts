@@ -8,6 +8,19 @@ const keyRef = {
 const ok = (schema: unknown) => ({ '200': { description: 'ok', content: { 'application/json': { schema } } } });
 const body = (schema: unknown) => ({ required: true, content: { 'application/json': { schema } } });
 
+/** The QEMU runtime of a VM (docs/agent.md, "VM runtime"). */
+const vmRuntime = {
+  type: 'object',
+  properties: {
+    qemu: { type: 'boolean' },
+    kernel: { type: 'string', description: 'absolute path (direct kernel boot)' },
+    initrd: { type: 'string' },
+    append: { type: 'string' },
+    memoryMiB: { type: 'integer', minimum: 1 },
+    cpus: { type: 'integer', minimum: 1 },
+  },
+};
+
 export const OPENAPI = Object.freeze({
   openapi: '3.0.3',
   info: {
@@ -34,14 +47,14 @@ export const OPENAPI = Object.freeze({
     '/api/v1/vms/{name}/disks/{id}/grow': { post: { summary: 'grow a disk of a powered-off VM to sizeBytes (never shrinks)', requestBody: body({ type: 'object', required: ['sizeBytes'], properties: { sizeBytes: { type: 'integer' } } }), responses: ok({ type: 'object' }) } },
     '/api/v1/vms': {
       get: { summary: 'registered VMs', responses: ok({ type: 'array', items: vmRef }) },
-      post: { summary: 'create a VM', requestBody: body({ type: 'object', required: ['name', 'disks'], properties: { name: { type: 'string' }, disks: { type: 'array', items: { type: 'integer' } }, encryption: keyRef } }), responses: ok(vmRef) },
+      post: { summary: 'create a VM', requestBody: body({ type: 'object', required: ['name', 'disks'], properties: { name: { type: 'string' }, disks: { type: 'array', items: { type: 'integer' } }, encryption: keyRef, runtime: vmRuntime } }), responses: ok(vmRef) },
     },
     '/api/v1/vms/import': { post: { summary: 'import a raw image or a VMDK monolithicFlat disk', requestBody: body({ type: 'object', required: ['name'], properties: { name: { type: 'string' }, raw: { type: 'string' }, vmdk: { type: 'string' }, encryption: keyRef } }), responses: ok(vmRef) } },
     '/api/v1/vms/register': { post: { summary: 'register a VM folder on this host', requestBody: body({ type: 'object', required: ['path'], properties: { path: { type: 'string' }, force: { type: 'boolean' } } }), responses: ok(vmRef) } },
     '/api/v1/vms/{name}': { get: { summary: 'one VM', responses: ok(vmRef) }, delete: { summary: 'delete a powered-off VM and its folder', responses: ok({ type: 'object' }) } },
     '/api/v1/vms/{name}/{action}': {
       post: {
-        summary: 'power-on, power-off, suspend, unregister, encrypt (KEK ref), decrypt, rekey (KEK ref, deep: bool), forget',
+        summary: 'power-on (resumes a suspended VM), power-off, suspend and snapshot (state sealed under the home DEK; QEMU runtime only), unregister, encrypt (KEK ref), decrypt, rekey (KEK ref, deep: bool), forget',
         requestBody: { required: false, content: { 'application/json': { schema: { type: 'object' } } } },
         responses: ok(vmRef),
       },
