@@ -131,7 +131,9 @@ async function startOurKms(): Promise<{ target: Target; stop: () => void }> {
   const init = spawnSync(process.execPath, [cli, 'kms', 'init', '--data', dataDir], { encoding: 'utf8' });
   if (init.status !== 0) throw new Error(`kms init failed: ${init.stderr}`);
   const port = await freePort();
-  const child = spawn(process.execPath, [cli, 'kms', 'serve', '--data', dataDir, '--host', '127.0.0.1', '--port', String(port)], {
+  // BENCH_SERVER_NODE_ARGS: extra node flags for the server process (e.g. `--cpu-prof --cpu-prof-dir=/tmp/p`).
+  const nodeArgs = (process.env['BENCH_SERVER_NODE_ARGS'] ?? '').split(' ').filter((a) => a.length > 0);
+  const child = spawn(process.execPath, [...nodeArgs, cli, 'kms', 'serve', '--data', dataDir, '--host', '127.0.0.1', '--port', String(port)], {
     stdio: ['ignore', 'ignore', 'inherit'],
     env: { ...process.env, CRYPTVISOR_LOG_LEVEL: 'warn' },
   });
