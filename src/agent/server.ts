@@ -62,6 +62,7 @@ export async function startAgent(opts: StartAgentOptions): Promise<RunningAgent>
     socketDir: await socketDir(dataDir, cfg.hostId),
     logger: logger.child({ component: 'vms' }),
     onUnlock: cfg.onUnlock,
+    conversionChunkBytes: cfg.conversionChunkBytes,
   });
   await vms.load();
   const dumps = new DumpWriter({ dataDir, hostId: cfg.hostId, keys, logger: logger.child({ component: 'dumps' }) });

@@ -126,6 +126,8 @@ export interface VmManagerOptions {
   readonly logger: Logger;
   /** After an unlock, resume VMs that were on (default) or leave them off. */
   readonly onUnlock?: 'resume' | 'stay-off';
+  /** Bytes per journalled step of a conversion (default: src/disk's). */
+  readonly conversionChunkBytes?: number;
 }
 
 export class VmManager {
@@ -839,13 +841,14 @@ export class VmManager {
       await this.#o.datastore.writeDescriptor(rec.dir, e.descriptor, { ...desc, format, keyProviderId: ref?.keyProviderId ?? null, keyId: ref?.keyId ?? null });
     };
     const isLuks = async () => (await imageToken(e.path).catch(() => undefined)) !== undefined;
+    const chunk = this.#o.conversionChunkBytes ? { chunkSize: this.#o.conversionChunkBytes } : {};
     if (p.op === 'encrypt' && p.target) {
       const kek = this.#o.keys.get(p.target);
       const binding = { kek, ...p.target, ...place };
       if (pending) {
-        await withSecret(unwrapDiskKey(pending.header, kek, place), (dek) => encryptImage(e.path, dek, { binding }));
+        await withSecret(unwrapDiskKey(pending.header, kek, place), (dek) => encryptImage(e.path, dek, { binding, ...chunk }));
       } else if (!(await isLuks())) {
-        await withSecret(SecretBytes.random(64), (dek) => encryptImage(e.path, dek, { binding }));
+        await withSecret(SecretBytes.random(64), (dek) => encryptImage(e.path, dek, { binding, ...chunk }));
       }
       await setDescriptor('luks2', p.target);
     } else if (p.op === 'decrypt') {
@@ -854,7 +857,7 @@ export class VmManager {
         const token = getToken(header);
         if (!token?.keyId || !token.keyProviderId) throw new AgentError('datastore_invalid', `disk ${e.id} has no wrapped DEK`);
         const kek = this.#o.keys.get({ keyProviderId: token.keyProviderId, keyId: token.keyId });
-        await withSecret(unwrapDiskKey(header, kek, place), (dek) => decryptImage(e.path, dek));
+        await withSecret(unwrapDiskKey(header, kek, place), (dek) => decryptImage(e.path, dek, chunk));
       }
       await setDescriptor('raw', null);
     } else if (p.op === 'rekey-deep' && p.target) {
@@ -869,7 +872,7 @@ export class VmManager {
         const binding = { kek: newKek, ...p.target, ...place };
         const newDek = pending ? unwrapDiskKey(pending.header, newKek, place) : SecretBytes.random(64);
         await withSecret(unwrapDiskKey(oldHeader, oldKek, place), (oldDek) =>
-          withSecret(newDek, (nk) => rekeyImage(e.path, oldDek, nk, { binding })),
+          withSecret(newDek, (nk) => rekeyImage(e.path, oldDek, nk, { binding, ...chunk })),
         );
       }
       await setDescriptor('luks2', p.target);

@@ -13,8 +13,8 @@ import { join } from 'node:path';
 import { initAgent } from '../../src/agent/index.js';
 import type { SecretBytes } from '../../src/crypto/index.js';
 import { startTestKms, type TestKms } from '../support/kms.js';
-import { agentCall, centerTls, type ClientTls, type Json } from '../support/agent-api.js';
-import { cli, cliAsync } from '../support/cli.js';
+import { agentCall, centerTls, spawnAgent, type ClientTls, type Json } from '../support/agent-api.js';
+import { cli } from '../support/cli.js';
 
 let kms: TestKms;
 let root: string;
@@ -34,16 +34,7 @@ before(async () => {
   const init = await initAgent(agentDir, join(root, 'ds'));
   center = await centerTls(root, agentDir);
 
-  agent = cliAsync(['agent', 'serve', '--data', agentDir, '--port', '0']);
-  let out = '';
-  port = await new Promise<number>((resolve, reject) => {
-    agent.stdout?.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /listening on https:\/\/[^:]+:(\d+)/.exec(out);
-      if (m) resolve(Number(m[1]));
-    });
-    agent.on('exit', (code) => reject(new Error(`agent exited (${code})`)));
-  });
+  ({ proc: agent, port } = await spawnAgent(agentDir));
   assert.equal((await call('POST', '/api/v1/enroll', { token: init.enrollmentToken })).status, 200);
   hostKey = await kms.newKek();
   hostKeyFile = join(root, 'host.key');

@@ -1,8 +1,10 @@
 /** A client of the agent API over HTTPS with mutual TLS, for tests (center's side). */
+import type { ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { request } from 'node:https';
 import { join } from 'node:path';
 import { initCa, issueCertificate } from '../../src/common/pki.js';
+import { cliAsync } from './cli.js';
 
 export interface ClientTls {
   readonly ca: Buffer;
@@ -61,4 +63,19 @@ export async function centerTls(root: string, agentDir: string): Promise<ClientT
     cert: await readFile(join(dir, 'center.pem')),
     key: await readFile(join(dir, 'center.key')),
   };
+}
+
+/** Spawns a real `cryptvisor agent serve --data dir --port 0`; resolves once it listens. */
+export async function spawnAgent(dir: string): Promise<{ proc: ChildProcess; port: number }> {
+  const proc = cliAsync(['agent', 'serve', '--data', dir, '--port', '0']);
+  let out = '';
+  const port = await new Promise<number>((resolve, reject) => {
+    proc.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /listening on https:\/\/[^:]+:(\d+)/.exec(out);
+      if (m) resolve(Number(m[1]));
+    });
+    proc.once('exit', (code) => reject(new Error(`agent exited (${code})`)));
+  });
+  return { proc, port };
 }
