@@ -7,6 +7,7 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { CenterError } from './errors.js';
 import { hashPassword, verifyPassword } from './passwords.js';
 import { ROLE_PRIVILEGES, roleHas, type Privilege, type Role } from './privileges.js';
+import type { RequestContext } from './routes.js';
 import type { CenterStore, TokenRecord } from './store/index.js';
 
 export const TOKEN_PREFIX = 'cvt_';
@@ -103,4 +104,16 @@ export class Auth {
   privileges(role: Role): readonly Privilege[] {
     return ROLE_PRIVILEGES[role];
   }
+}
+
+/** Runs a successful call's work, then appends its audit record (denials are audited by authorize). */
+export async function audited<T>(
+  c: RequestContext,
+  action: string,
+  target: string,
+  fn: () => Promise<T>,
+): Promise<T> {
+  const v = await fn();
+  await c.svc.store.appendAudit({ actor: c.principal.user, action, target, result: 'ok' });
+  return v;
 }

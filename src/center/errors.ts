@@ -18,7 +18,10 @@ export type CenterErrorCode =
   | 'center_not_initialized'
   | 'center_exists'
   | 'not_logged_in'
-  | 'center_unreachable';
+  | 'center_unreachable'
+  | 'provider_not_found'
+  | 'provider_exists'
+  | 'provider_invalid';
 
 export const CENTER_ERROR_KINDS: Readonly<Record<CenterErrorCode, ErrorKind>> = Object.freeze({
   invalid_request: 'invalid',
@@ -38,6 +41,9 @@ export const CENTER_ERROR_KINDS: Readonly<Record<CenterErrorCode, ErrorKind>> = 
   center_exists: 'conflict',
   not_logged_in: 'denied',
   center_unreachable: 'unavailable',
+  provider_not_found: 'not_found',
+  provider_exists: 'conflict',
+  provider_invalid: 'invalid',
 });
 
 export class CenterError extends CryptvisorError {

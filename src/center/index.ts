@@ -14,6 +14,14 @@ export {
   type Privilege,
   type Role,
 } from './privileges.js';
+export {
+  ProviderManager,
+  parseServers,
+  providerView,
+  CLIENT_COMMON_NAME,
+  type ProviderStatus,
+  type ServerStatus,
+} from './providers.js';
 export { ROUTES, type Route } from './routes.js';
 export { startCenter, CENTER_VERSION, type RunningCenter, type StartCenterOptions } from './server.js';
 export {

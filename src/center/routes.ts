@@ -3,7 +3,9 @@
  * privilege it needs. The dispatcher (api.ts) authenticates, validates and authorizes before a
  * handler runs; the OpenAPI document is generated from this table.
  */
-import type { Auth, Principal } from './auth.js';
+import { audited, type Auth, type Principal } from './auth.js';
+import type { ProviderManager } from './providers.js';
+import { PROVIDER_ROUTES } from './provider-routes.js';
 import { CenterError } from './errors.js';
 import { hashPassword } from './passwords.js';
 import { ROLES, ROLE_PRIVILEGES, type Privilege, type Role } from './privileges.js';
@@ -13,6 +15,7 @@ import { NAME_PATTERN, validateBody, type Body, type BodySchema } from './valida
 export interface CenterServices {
   readonly store: CenterStore;
   readonly auth: Auth;
+  readonly providers: ProviderManager;
   readonly version: string;
 }
 
@@ -56,23 +59,12 @@ function publicToken(t: TokenRecord): Record<string, unknown> {
   };
 }
 
-async function audited<T>(
-  c: RequestContext,
-  action: string,
-  target: string,
-  fn: () => Promise<T>,
-): Promise<T> {
-  const v = await fn();
-  await c.svc.store.appendAudit({ actor: c.principal.user, action, target, result: 'ok' });
-  return v;
-}
-
 /** A user may act on their own account; otherwise Users.Manage is needed. */
 async function selfOrManage(c: RequestContext, name: string, action: string): Promise<void> {
   if (c.principal.user !== name) await c.svc.auth.authorize(c.principal, 'Users.Manage', action, name);
 }
 
-export const ROUTES: readonly Route[] = [
+const ACCOUNT_ROUTES: readonly Route[] = [
   {
     method: 'GET',
     path: '/api/v1/health',
@@ -255,6 +247,8 @@ export const ROUTES: readonly Route[] = [
     handler: async (c) => c.svc.store.verifyAudit(),
   },
 ];
+
+export const ROUTES: readonly Route[] = [...ACCOUNT_ROUTES, ...PROVIDER_ROUTES];
 
 /** Validates a body against a route's schema (routes without one take no body). */
 export function routeBody(route: Route, body: Body): Body {

@@ -11,6 +11,7 @@ import { silentLogger } from '../common/logging.js';
 import { handleRequest } from './api.js';
 import { Auth } from './auth.js';
 import { loadCenterConfig } from './config.js';
+import { ProviderManager } from './providers.js';
 import type { CenterServices } from './routes.js';
 import { CenterStore } from './store/index.js';
 
@@ -27,6 +28,7 @@ export interface RunningCenter {
   readonly port: number;
   readonly url: string;
   readonly store: CenterStore;
+  readonly providers: ProviderManager;
   close(): Promise<void>;
 }
 
@@ -35,7 +37,13 @@ export async function startCenter(opts: StartCenterOptions): Promise<RunningCent
   const cfg = loadCenterConfig(dataDir);
   const logger = opts.logger ?? silentLogger();
   const store = await CenterStore.open({ dataDir, database: cfg.database || undefined });
-  const svc: CenterServices = { store, auth: new Auth(store, cfg.sessionHours), version: CENTER_VERSION };
+  const providers = new ProviderManager(store, dataDir, logger.child({ component: 'providers' }));
+  const svc: CenterServices = {
+    store,
+    auth: new Auth(store, cfg.sessionHours),
+    providers,
+    version: CENTER_VERSION,
+  };
   const pki = join(dataDir, 'pki');
   let server: Server;
   try {
@@ -53,6 +61,7 @@ export async function startCenter(opts: StartCenterOptions): Promise<RunningCent
       server.listen(opts.port ?? cfg.port, host, () => res());
     });
   } catch (err) {
+    providers.close();
     await store.close();
     throw err;
   }
@@ -63,11 +72,13 @@ export async function startCenter(opts: StartCenterOptions): Promise<RunningCent
     port,
     url: `https://${host.includes(':') ? `[${host}]` : host}:${port}`,
     store,
+    providers,
     async close() {
       await new Promise<void>((res) => {
         server.close(() => res());
         server.closeAllConnections();
       });
+      providers.close();
       await store.close();
     },
   };

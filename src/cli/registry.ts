@@ -22,6 +22,7 @@ export const COMMAND_GROUPS: Readonly<Record<string, Loader>> = {
   logout: login,
   user: async () => (await import('./commands/user.js')).USER_COMMANDS,
   token: async () => (await import('./commands/token.js')).TOKEN_COMMANDS,
+  provider: async () => (await import('./commands/provider.js')).PROVIDER_COMMANDS,
   up,
   down: up,
   status: up,

@@ -8,7 +8,7 @@ import { CenterError } from '../errors.js';
 import { isRole, type Role } from '../privileges.js';
 import { openPostgres, openSqlite, type Row, type SqlDriver } from './driver.js';
 import { migrate } from './schema.js';
-import type { AuditInput, AuditRecord, TokenRecord, UserRecord } from './types.js';
+import type { AuditInput, AuditRecord, ProviderRecord, TokenRecord, UserRecord } from './types.js';
 
 export const GENESIS_HASH = '0'.repeat(64);
 
@@ -54,6 +54,27 @@ function toAudit(row: Row): AuditRecord {
     detail: text(row, 'detail'),
     prevHash: text(row, 'prev_hash'),
     hash: text(row, 'hash'),
+  };
+}
+
+function toProvider(row: Row): ProviderRecord {
+  let servers: unknown;
+  try {
+    servers = JSON.parse(text(row, 'servers'));
+  } catch (err) {
+    throw new CenterError('store_invalid', "center's database has malformed provider servers", {
+      cause: err,
+    });
+  }
+  if (!Array.isArray(servers))
+    throw new CenterError('store_invalid', "center's database has malformed provider servers");
+  return {
+    name: text(row, 'name'),
+    isDefault: Number(row['is_default']) === 1,
+    ca: text(row, 'ca'),
+    servers: servers as ProviderRecord['servers'],
+    identity: text(row, 'identity') === 'provider' ? 'provider' : 'center-client',
+    createdAt: text(row, 'created_at'),
   };
 }
 
@@ -192,6 +213,87 @@ export class CenterStore {
       throw new CenterError('token_not_found', `no token ${id}`);
   }
 
+  // --- key providers
+
+  /** Adds a provider; the first one becomes the default. */
+  async addProvider(p: Omit<ProviderRecord, 'isDefault' | 'createdAt'>): Promise<ProviderRecord> {
+    return this.db.transaction(async () => {
+      if (await this.findProvider(p.name))
+        throw new CenterError('provider_exists', `key provider ${p.name} exists`);
+      const isDefault = (await this.db.all('SELECT name FROM key_providers LIMIT 1')).length === 0;
+      const rec: ProviderRecord = { ...p, isDefault, createdAt: new Date().toISOString() };
+      await this.db.run(
+        'INSERT INTO key_providers (name, is_default, ca, servers, identity, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+        [rec.name, isDefault ? 1 : 0, rec.ca, JSON.stringify(rec.servers), rec.identity, rec.createdAt],
+      );
+      return rec;
+    });
+  }
+
+  async findProvider(name: string): Promise<ProviderRecord | undefined> {
+    const rows = await this.db.all('SELECT * FROM key_providers WHERE name = ?', [name]);
+    return rows[0] ? toProvider(rows[0]) : undefined;
+  }
+
+  async getProvider(name: string): Promise<ProviderRecord> {
+    const p = await this.findProvider(name);
+    if (!p) throw new CenterError('provider_not_found', `no key provider ${name}`);
+    return p;
+  }
+
+  async defaultProvider(): Promise<ProviderRecord> {
+    const rows = await this.db.all('SELECT * FROM key_providers WHERE is_default = 1');
+    if (!rows[0])
+      throw new CenterError(
+        'provider_not_found',
+        'there is no default key provider (cryptvisor provider add)',
+      );
+    return toProvider(rows[0]);
+  }
+
+  async listProviders(): Promise<ProviderRecord[]> {
+    return (await this.db.all('SELECT * FROM key_providers ORDER BY name')).map(toProvider);
+  }
+
+  async updateProvider(
+    name: string,
+    change: { ca?: string; servers?: ProviderRecord['servers']; identity?: ProviderRecord['identity'] },
+  ): Promise<ProviderRecord> {
+    return this.db.transaction(async () => {
+      const p = await this.getProvider(name);
+      const next = { ...p, ...change };
+      await this.db.run('UPDATE key_providers SET ca = ?, servers = ?, identity = ? WHERE name = ?', [
+        next.ca,
+        JSON.stringify(next.servers),
+        next.identity,
+        name,
+      ]);
+      return next;
+    });
+  }
+
+  async setDefaultProvider(name: string): Promise<void> {
+    await this.db.transaction(async () => {
+      await this.getProvider(name);
+      await this.db.run('UPDATE key_providers SET is_default = 0');
+      await this.db.run('UPDATE key_providers SET is_default = 1 WHERE name = ?', [name]);
+    });
+  }
+
+  async removeProvider(name: string): Promise<void> {
+    await this.db.transaction(async () => {
+      const p = await this.getProvider(name);
+      await this.db.run('DELETE FROM key_providers WHERE name = ?', [name]);
+      if (p.isDefault) {
+        const next = (
+          await this.db.all('SELECT name FROM key_providers ORDER BY created_at, name LIMIT 1')
+        )[0];
+        if (next)
+          await this.db.run('UPDATE key_providers SET is_default = 1 WHERE name = ?', [text(next, 'name')]);
+      }
+    });
+  }
+
   // --- audit
 
   async appendAudit(input: AuditInput): Promise<AuditRecord> {
@@ -245,7 +347,7 @@ export class CenterStore {
   /** Every text cell of every table, for tests that scan the database for key bytes. */
   async dumpText(): Promise<string[]> {
     const out: string[] = [];
-    for (const table of ['center_meta', 'users', 'tokens', 'audit']) {
+    for (const table of ['center_meta', 'users', 'tokens', 'audit', 'key_providers']) {
       for (const row of await this.db.all(`SELECT * FROM ${table}`))
         for (const v of Object.values(row)) out.push(String(v));
     }

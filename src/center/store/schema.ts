@@ -33,6 +33,15 @@ export const MIGRATIONS: readonly (readonly string[])[] = [
        prev_hash TEXT NOT NULL,
        hash TEXT NOT NULL)`,
   ],
+  [
+    `CREATE TABLE key_providers (
+       name TEXT PRIMARY KEY,
+       is_default INTEGER NOT NULL,
+       ca TEXT NOT NULL,
+       servers TEXT NOT NULL,
+       identity TEXT NOT NULL,
+       created_at TEXT NOT NULL)`,
+  ],
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

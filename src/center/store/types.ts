@@ -38,3 +38,17 @@ export interface AuditRecord {
   readonly prevHash: string;
   readonly hash: string;
 }
+
+/**
+ * A key provider: a named cluster of KMIP servers. `ca` is the PEM of the servers' CA; `identity`
+ * says which client certificate center presents: `center-client` (D/pki) or `provider` (its own,
+ * in D/pki/providers/NAME/, from a signed CSR or an upload). No key material is stored here.
+ */
+export interface ProviderRecord {
+  readonly name: string;
+  readonly isDefault: boolean;
+  readonly ca: string;
+  readonly servers: readonly { readonly host: string; readonly port: number }[];
+  readonly identity: 'center-client' | 'provider';
+  readonly createdAt: string;
+}
