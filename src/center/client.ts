@@ -2,9 +2,9 @@
  * The HTTPS client of center's API (used by the CLI). center's certificate is trusted through its
  * CA (PEM) or pinned by its SHA-256 fingerprint (checked on the finished handshake, see pinned-tls.ts).
  */
-import { request } from 'node:https';
 import type { TLSSocket } from 'node:tls';
-import { CenterError, CenterRemoteError } from './errors.js';
+import { CenterError } from './errors.js';
+import { jsonRequest } from './json-request.js';
 import { pinnedConnect, PinMismatchError } from './pinned-tls.js';
 
 export interface CenterTrust {
@@ -53,7 +53,6 @@ export class CenterClient {
 
   async call<T = unknown>(method: string, path: string, body?: unknown): Promise<T> {
     const pinned = this.trust.fingerprint ? normalizeFingerprint(this.trust.fingerprint) : undefined;
-    const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
     const url = new URL(path, this.base);
     let socket: TLSSocket | undefined;
     if (pinned) {
@@ -70,59 +69,11 @@ export class CenterClient {
             );
       }
     }
-    return new Promise<T>((resolve, reject) => {
-      const req = request(
-        url,
-        {
-          method,
-          headers: {
-            accept: 'application/json',
-            ...(data ? { 'content-type': 'application/json', 'content-length': data.length } : {}),
-            ...(this.token ? { authorization: `Bearer ${this.token}` } : {}),
-          },
-          ...(this.trust.ca ? { ca: this.trust.ca } : {}),
-          ...(socket ? { createConnection: () => socket } : {}),
-          timeout: 30_000,
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => {
-            let parsed: unknown;
-            try {
-              parsed = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-            } catch {
-              reject(new CenterError('center_unreachable', `center answered ${res.statusCode} without JSON`));
-              return;
-            }
-            if (res.statusCode === 200) return resolve(parsed as T);
-            const e = (parsed as { error?: { code?: unknown; message?: unknown } }).error;
-            reject(
-              new CenterRemoteError(
-                typeof e?.code === 'string' ? e.code : 'internal',
-                res.statusCode ?? 500,
-                typeof e?.message === 'string' ? e.message : 'center failed',
-              ),
-            );
-          });
-          res.on('error', (err) =>
-            reject(new CenterError('center_unreachable', 'the connection to center broke', { cause: err })),
-          );
-        },
-      );
-      req.on('timeout', () => req.destroy(new Error('timeout')));
-      req.on('error', (err) =>
-        reject(
-          err instanceof CenterError
-            ? err
-            : new CenterError(
-                'center_unreachable',
-                `cannot reach center at ${this.base.origin}: ${(err as Error).message}`,
-                { cause: err },
-              ),
-        ),
-      );
-      req.end(data);
+    return jsonRequest<T>(url, method, body, {
+      ca: this.trust.ca,
+      socket,
+      token: this.token,
+      unreachable: (message, cause) => new CenterError('center_unreachable', message, { cause }),
     });
   }
 }
