@@ -217,6 +217,7 @@ export async function encryptImage(
   volumeKey: SecretBytes,
   opts: ConvertOptions & { binding?: KekBinding } = {},
 ): Promise<void> {
+  await refuseOwnImage(path);
   const cipher = diskCipher(volumeKey);
   try {
     await encryptInPlace({
@@ -231,6 +232,29 @@ export async function encryptImage(
   } finally {
     cipher.dispose();
   }
+}
+
+/**
+ * Refuses to encrypt what already is a cryptvisor disk (say, a second run after a conversion that
+ * completed just before its process was killed). A raw image whose guest put LUKS on the whole disk
+ * has no cryptvisor token, and is encrypted as any raw image.
+ */
+async function refuseOwnImage(path: string): Promise<void> {
+  const journal = await Journal.open(path, false);
+  if (journal) {
+    await journal.close();
+    return; // an unfinished conversion: encryptInPlace resumes or refuses it
+  }
+  const fh = await openExisting(path, 'r');
+  let token: CryptvisorToken | null = null;
+  try {
+    token = getToken(await readLuks2Header(fh, { repair: false }));
+  } catch {
+    return; // not a LUKS2 image
+  } finally {
+    await fh.close();
+  }
+  if (token) throw new DiskError('image_invalid', `${path} already is an encrypted cryptvisor disk`);
 }
 
 async function headerRegionSize(path: string): Promise<number> {

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cli, cliAsync, prng } from '../support/cli.js';
@@ -14,36 +14,76 @@ import { xtsTransform } from '../support/xts-node.js';
 import { journalPath } from '../../src/disk/index.js';
 
 const DATA_OFFSET = 16 * 1024 * 1024;
-const SIZE = 8 * 1024 * 1024;
-const CHUNK = ['--chunk-size', '128K'];
+const SIZE = 2 * 1024 * 1024;
+const CHUNK = ['--chunk-size', '64K'];
+
+function mtimeMs(path: string): number {
+  try {
+    return statSync(path).mtimeMs;
+  } catch {
+    return 0;
+  }
+}
 
 function sha(b: Buffer): string {
   return createHash('sha256').update(b).digest('hex');
 }
 
-/** Runs the command; kills it after killMs (if given). Resolves true when it completed. */
-function run(args: string[], killMs: number | undefined): Promise<{ finished: boolean; ms: number }> {
-  const t0 = Date.now();
+/**
+ * Runs the command. With `kill`, it is killed `kill.afterMs` after it first writes its journal (so the
+ * kill lands inside the conversion whatever start-up costs), or, for `kill.early`, that long after
+ * it starts. Resolves with whether it completed, and how long it ran once the journal appeared.
+ */
+function run(
+  args: string[],
+  journal: string | undefined,
+  kill?: { afterMs: number; early: boolean },
+): Promise<{ finished: boolean; killed: boolean; convertMs: number }> {
   return new Promise((resolve, reject) => {
     const child = cliAsync(args);
     let err = '';
     child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
-    const timer = killMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), killMs);
+    let journalAt = 0;
+    let timer: NodeJS.Timeout | undefined;
+    const arm = () => (timer = setTimeout(() => child.kill('SIGKILL'), kill?.afterMs ?? 0));
+    if (kill?.early) arm();
+    const spawnedAt = Date.now();
+    const poll = setInterval(() => {
+      // The journal is written by this run once its mtime is newer than the spawn (a resumed
+      // conversion finds the journal of the run before it already there).
+      if (journalAt === 0 && journal && existsSync(journal) && mtimeMs(journal) >= spawnedAt) {
+        journalAt = Date.now();
+        if (kill && !kill.early) arm();
+      }
+    }, 1);
     child.on('exit', (code, signal) => {
+      clearInterval(poll);
       if (timer) clearTimeout(timer);
-      if (signal === 'SIGKILL') resolve({ finished: false, ms: Date.now() - t0 });
-      else if (code === 0) resolve({ finished: true, ms: Date.now() - t0 });
+      const convertMs = journalAt === 0 ? 0 : Date.now() - journalAt;
+      // Killed after removing its journal (the commit point): the conversion is complete.
+      if (signal === 'SIGKILL') resolve({ finished: journalAt !== 0 && !!journal && !existsSync(journal), killed: true, convertMs });
+      else if (code === 0) resolve({ finished: true, killed: false, convertMs });
       else reject(new Error(`${args.slice(0, 2).join(' ')} failed (${code}): ${err}`));
     });
   });
 }
 
-async function withCrashes(args: string[], rand: () => number, startMs: number, runMs: number): Promise<number> {
+/**
+ * Runs a conversion to completion, killing it at random points. The kill window adapts per
+ * conversion: a run that completes before its kill narrows the window, so that kills keep landing
+ * inside the conversion however fast this machine is. Returns the number of kills.
+ */
+async function withCrashes(args: string[], journal: string, rand: () => number, window: { ms: number }, startMs: number): Promise<number> {
   let kills = 0;
-  for (let i = 0; i < 1000; i++) {
-    // Kill points spread over start-up and the run, so most runs move the conversion on a little.
-    const r = await run(args, startMs * 0.8 + rand() * (startMs * 0.2 + runMs / 25));
-    if (r.finished) return kills;
+  for (let i = 0; i < 500; i++) {
+    // Most kills land inside the conversion; one in ten during start-up.
+    const early = rand() < 0.1;
+    const afterMs = early ? rand() * startMs : rand() * window.ms;
+    const r = await run(args, journal, { afterMs, early });
+    if (r.finished) {
+      if (!r.killed) window.ms = Math.max(1, window.ms * 0.6);
+      return kills + (r.killed ? 1 : 0);
+    }
     kills++;
   }
   throw new Error('the conversion never finished');
@@ -61,35 +101,42 @@ test('disk encrypt, rekey and decrypt resume after kill -9 at 30+ random points 
   const image = join(dir, 'disk.img');
 
   // Size the kill window: start-up alone (the disk group's help) and one whole uninterrupted conversion.
-  const startMs = (await run(['disk', '--help'], undefined)).ms;
+  const t0 = Date.now();
+  await run(['disk', '--help'], undefined);
+  const startMs = Date.now() - t0;
   const scratch = join(dir, 'scratch.img');
   writeFileSync(scratch, plain);
-  const runMs = Math.max(50, (await run(['disk', 'encrypt', scratch, '--key-file', k1, ...CHUNK], undefined)).ms - startMs);
+  const convertMs = Math.max(40, (await run(['disk', 'encrypt', scratch, '--key-file', k1, ...CHUNK], journalPath(scratch))).convertMs);
+  const journal = journalPath(image);
+  const windows = { encrypt: { ms: convertMs / 4 }, rekey: { ms: convertMs / 2 }, decrypt: { ms: convertMs / 4 } };
 
   writeFileSync(image, plain);
-  const encKills = await withCrashes(['disk', 'encrypt', image, '--key-file', k1, ...CHUNK], rand, startMs, runMs);
-  assert.ok(!existsSync(journalPath(image)), 'no journal after encrypt');
-  const enc = readFileSync(image);
-  assert.equal(enc.length, DATA_OFFSET + SIZE, 'the file grew by the header only');
-  const payload = Buffer.from(enc.subarray(DATA_OFFSET));
-  assert.notEqual(sha(payload), sha(plain), 'the payload is ciphertext');
-  await xtsTransform(readFileSync(k1), 'decrypt')(payload, 0n);
-  assert.equal(sha(payload), sha(plain), 'the payload decrypts to the raw image');
+  // Cycles of encrypt → deep rekey → decrypt, each killed at random points, until every
+  // conversion has been killed at least 30 times; the plaintext is checked after every resume.
+  let encKills = 0;
+  let rekeyKills = 0;
+  let decKills = 0;
+  let [from, to] = [k1, k2];
+  for (let cycle = 0; cycle < 40 && (encKills < 30 || rekeyKills < 30 || decKills < 30); cycle++) {
+    encKills += await withCrashes(['disk', 'encrypt', image, '--key-file', from, ...CHUNK], journal, rand, windows.encrypt, startMs);
+    assert.ok(!existsSync(journal), 'no journal after encrypt');
+    const enc = readFileSync(image);
+    assert.equal(enc.length, DATA_OFFSET + SIZE, 'the file grew by the header only');
+    const payload = Buffer.from(enc.subarray(DATA_OFFSET));
+    assert.notEqual(sha(payload), sha(plain), 'the payload is ciphertext');
+    await xtsTransform(readFileSync(from), 'decrypt')(payload, 0n);
+    assert.equal(sha(payload), sha(plain), 'the payload decrypts to the raw image');
 
-  const rekeyKills = await withCrashes(
-    ['disk', 'rekey', image, '--key-file', k1, '--new-key-file', k2, ...CHUNK],
-    rand,
-    startMs,
-    runMs * 2,
-  );
-  const rekeyed = Buffer.from(readFileSync(image).subarray(DATA_OFFSET));
-  await xtsTransform(readFileSync(k2), 'decrypt')(rekeyed, 0n);
-  assert.equal(sha(rekeyed), sha(plain), 'the payload decrypts under the new key');
-  assert.equal(cli(['disk', 'describe', image]).status, 0);
+    rekeyKills += await withCrashes(['disk', 'rekey', image, '--key-file', from, '--new-key-file', to, ...CHUNK], journal, rand, windows.rekey, startMs);
+    const rekeyed = Buffer.from(readFileSync(image).subarray(DATA_OFFSET));
+    await xtsTransform(readFileSync(to), 'decrypt')(rekeyed, 0n);
+    assert.equal(sha(rekeyed), sha(plain), 'the payload decrypts under the new key');
 
-  const decKills = await withCrashes(['disk', 'decrypt', image, '--key-file', k2, ...CHUNK], rand, startMs, runMs);
-  assert.equal(sha(readFileSync(image)), sha(plain), 'decrypt gives back the raw image byte for byte');
-  assert.ok(!existsSync(journalPath(image)));
+    decKills += await withCrashes(['disk', 'decrypt', image, '--key-file', to, ...CHUNK], journal, rand, windows.decrypt, startMs);
+    assert.equal(sha(readFileSync(image)), sha(plain), 'decrypt gives back the raw image byte for byte');
+    assert.ok(!existsSync(journal));
+    [from, to] = [to, from];
+  }
 
   assert.ok(encKills >= 30, `encrypt killed ${encKills} times`);
   assert.ok(rekeyKills >= 30, `rekey killed ${rekeyKills} times`);
