@@ -12,7 +12,7 @@ for (const kind of KINDS) {
   test(`fio nbd engine, iodepth 16, verify=crc32c (${kind})`, async (t) => {
     if (!needPeers(t, 'fio')) return;
     const s = await serve(t, kind, { size: 4 * 1024 * 1024 });
-    const common = ['--ioengine=nbd', `--uri=${s.uri}`, '--iodepth=16', '--size=2M', '--verify=crc32c', '--verify_fatal=1', '--randseed=1130'];
+    const common = ['--ioengine=nbd', `--uri=${s.uri}`, '--iodepth=16', '--size=2M', '--verify=crc32c', '--verify_fatal=1', '--verify_state_save=0', '--randseed=1130'];
     const r = await run('fio', [
       '--output-format=json',
       '--name=aligned', ...common, '--rw=randwrite', '--bs=4k', '--offset=0',
