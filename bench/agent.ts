@@ -30,7 +30,13 @@ function ms(x: number): string {
 
 /** A KEK the agent holds; `kek` keeps a copy so it can be pushed again after a restart. */
 function pushKek(agent: RunningAgent, keyId: string, kek: SecretBytes): Promise<void> {
-  agent.keys.add({ keyProviderId: 'bench', keyId }, SecretBytes.from(kek.use((b) => Buffer.from(b)), { zeroSource: true }));
+  agent.keys.add(
+    { keyProviderId: 'bench', keyId },
+    SecretBytes.from(
+      kek.use((b) => Buffer.from(b)),
+      { zeroSource: true },
+    ),
+  );
   return agent.vms.keysChanged();
 }
 
@@ -58,7 +64,9 @@ async function main(): Promise<void> {
     }
     const big = median(rekey['big'] as number[]);
     const small = median(rekey['small'] as number[]);
-    console.log(`shallow rekey: 10 GiB disk ${ms(big)}, 10 MiB disk ${ms(small)}, ratio ${(big / small).toFixed(2)} (target <= 2)`);
+    console.log(
+      `shallow rekey: 10 GiB disk ${ms(big)}, 10 MiB disk ${ms(small)}, ratio ${(big / small).toFixed(2)} (target <= 2)`,
+    );
 
     // Power-on with the keys present: until the NBD exports listen.
     const on: number[] = [];
@@ -74,8 +82,11 @@ async function main(): Promise<void> {
     await agent.vms.rekeyShallow('big', enc);
     await agent.vms.rekeyShallow('small', enc);
     const t0 = performance.now();
-    for (let i = 0; i < VMS - 2; i++) await agent.vms.create({ name: `vm-${i}`, disks: [MiB], encryption: enc });
-    console.log(`(created ${VMS - 2} more encrypted VMs in ${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+    for (let i = 0; i < VMS - 2; i++)
+      await agent.vms.create({ name: `vm-${i}`, disks: [MiB], encryption: enc });
+    console.log(
+      `(created ${VMS - 2} more encrypted VMs in ${((performance.now() - t0) / 1000).toFixed(1)} s)`,
+    );
     const restart: number[] = [];
     for (let i = 0; i < RUNS; i++) {
       await agent.close();
@@ -85,9 +96,12 @@ async function main(): Promise<void> {
       const vms = await agent.vms.list();
       const locked = vms.filter((v) => v.cryptoState !== 'unlocked').length;
       restart.push(performance.now() - start);
-      if (vms.length !== VMS || locked !== 0) throw new Error(`after the restart: ${vms.length} VMs, ${locked} locked`);
+      if (vms.length !== VMS || locked !== 0)
+        throw new Error(`after the restart: ${vms.length} VMs, ${locked} locked`);
     }
-    console.log(`restart with ${VMS} encrypted VMs to all unlocked: median ${ms(median(restart))} (target < 3000 ms)`);
+    console.log(
+      `restart with ${VMS} encrypted VMs to all unlocked: median ${ms(median(restart))} (target < 3000 ms)`,
+    );
   } finally {
     await agent.close();
     for (const k of keks) k.dispose();
