@@ -9,6 +9,8 @@ export interface CenterConfig {
   readonly database: string;
   /** Lifetime of a login session token, in hours. */
   readonly sessionHours: number;
+  /** Seconds between heartbeats of every host. */
+  readonly heartbeatSeconds: number;
 }
 
 const port = (v: unknown): string | undefined =>
@@ -18,6 +20,12 @@ export const CENTER_SCHEMA: Schema = {
   host: { type: 'string', default: '127.0.0.1' },
   port: { type: 'number', default: 0, check: port },
   database: { type: 'string', default: '' },
+  heartbeatSeconds: {
+    type: 'number',
+    default: 5,
+    check: (v) =>
+      (v as number) >= 0.1 && (v as number) <= 3600 ? undefined : 'must be between 0.1 and 3600 seconds',
+  },
   sessionHours: {
     type: 'number',
     default: 12,

@@ -21,7 +21,10 @@ export type CenterErrorCode =
   | 'center_unreachable'
   | 'provider_not_found'
   | 'provider_exists'
-  | 'provider_invalid';
+  | 'provider_invalid'
+  | 'host_not_found'
+  | 'host_exists'
+  | 'host_unreachable';
 
 export const CENTER_ERROR_KINDS: Readonly<Record<CenterErrorCode, ErrorKind>> = Object.freeze({
   invalid_request: 'invalid',
@@ -44,6 +47,9 @@ export const CENTER_ERROR_KINDS: Readonly<Record<CenterErrorCode, ErrorKind>> = 
   provider_not_found: 'not_found',
   provider_exists: 'conflict',
   provider_invalid: 'invalid',
+  host_not_found: 'not_found',
+  host_exists: 'conflict',
+  host_unreachable: 'unavailable',
 });
 
 export class CenterError extends CryptvisorError {

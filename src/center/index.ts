@@ -2,6 +2,7 @@ export { Auth, TOKEN_PREFIX, tokenHash, type Principal } from './auth.js';
 export { CenterClient, normalizeFingerprint, type CenterTrust } from './client.js';
 export { loadCenterConfig, centerConfigPath, type CenterConfig } from './config.js';
 export { CenterError, CenterRemoteError, CENTER_ERROR_KINDS, type CenterErrorCode } from './errors.js';
+export { HostManager, hostView, type HeartbeatResult } from './hosts.js';
 export { initCenter, type CenterInitOptions, type CenterInitResult } from './init.js';
 export { hashPassword, verifyPassword, generatePassword } from './passwords.js';
 export {

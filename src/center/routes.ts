@@ -4,6 +4,8 @@
  * handler runs; the OpenAPI document is generated from this table.
  */
 import { audited, type Auth, type Principal } from './auth.js';
+import { HOST_ROUTES } from './host-routes.js';
+import type { HostManager } from './hosts.js';
 import type { ProviderManager } from './providers.js';
 import { PROVIDER_ROUTES } from './provider-routes.js';
 import { CenterError } from './errors.js';
@@ -16,6 +18,7 @@ export interface CenterServices {
   readonly store: CenterStore;
   readonly auth: Auth;
   readonly providers: ProviderManager;
+  readonly hosts: HostManager;
   readonly version: string;
 }
 
@@ -248,7 +251,7 @@ const ACCOUNT_ROUTES: readonly Route[] = [
   },
 ];
 
-export const ROUTES: readonly Route[] = [...ACCOUNT_ROUTES, ...PROVIDER_ROUTES];
+export const ROUTES: readonly Route[] = [...ACCOUNT_ROUTES, ...PROVIDER_ROUTES, ...HOST_ROUTES];
 
 /** Validates a body against a route's schema (routes without one take no body). */
 export function routeBody(route: Route, body: Body): Body {

@@ -11,6 +11,7 @@ import { silentLogger } from '../common/logging.js';
 import { handleRequest } from './api.js';
 import { Auth } from './auth.js';
 import { loadCenterConfig } from './config.js';
+import { HostManager } from './hosts.js';
 import { ProviderManager } from './providers.js';
 import type { CenterServices } from './routes.js';
 import { CenterStore } from './store/index.js';
@@ -22,6 +23,7 @@ export interface StartCenterOptions {
   readonly host?: string | undefined;
   readonly port?: number | undefined;
   readonly logger?: Logger | undefined;
+  readonly heartbeatSeconds?: number | undefined;
 }
 
 export interface RunningCenter {
@@ -29,6 +31,7 @@ export interface RunningCenter {
   readonly url: string;
   readonly store: CenterStore;
   readonly providers: ProviderManager;
+  readonly hosts: HostManager;
   close(): Promise<void>;
 }
 
@@ -38,10 +41,12 @@ export async function startCenter(opts: StartCenterOptions): Promise<RunningCent
   const logger = opts.logger ?? silentLogger();
   const store = await CenterStore.open({ dataDir, database: cfg.database || undefined });
   const providers = new ProviderManager(store, dataDir, logger.child({ component: 'providers' }));
+  const hosts = new HostManager(store, providers, dataDir, logger.child({ component: 'hosts' }));
   const svc: CenterServices = {
     store,
     auth: new Auth(store, cfg.sessionHours),
     providers,
+    hosts,
     version: CENTER_VERSION,
   };
   const pki = join(dataDir, 'pki');
@@ -67,17 +72,20 @@ export async function startCenter(opts: StartCenterOptions): Promise<RunningCent
   }
   const host = opts.host ?? cfg.host;
   const port = (server.address() as AddressInfo).port;
+  hosts.start((opts.heartbeatSeconds ?? cfg.heartbeatSeconds) * 1000);
   logger.info({ port, host, database: store.dialect }, 'center listening');
   return {
     port,
     url: `https://${host.includes(':') ? `[${host}]` : host}:${port}`,
     store,
     providers,
+    hosts,
     async close() {
       await new Promise<void>((res) => {
         server.close(() => res());
         server.closeAllConnections();
       });
+      await hosts.close();
       providers.close();
       await store.close();
     },

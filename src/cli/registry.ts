@@ -23,6 +23,7 @@ export const COMMAND_GROUPS: Readonly<Record<string, Loader>> = {
   user: async () => (await import('./commands/user.js')).USER_COMMANDS,
   token: async () => (await import('./commands/token.js')).TOKEN_COMMANDS,
   provider: async () => (await import('./commands/provider.js')).PROVIDER_COMMANDS,
+  host: async () => (await import('./commands/host.js')).HOST_COMMANDS,
   up,
   down: up,
   status: up,

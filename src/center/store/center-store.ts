@@ -8,7 +8,14 @@ import { CenterError } from '../errors.js';
 import { isRole, type Role } from '../privileges.js';
 import { openPostgres, openSqlite, type Row, type SqlDriver } from './driver.js';
 import { migrate } from './schema.js';
-import type { AuditInput, AuditRecord, ProviderRecord, TokenRecord, UserRecord } from './types.js';
+import type {
+  AuditInput,
+  AuditRecord,
+  HostRecord,
+  ProviderRecord,
+  TokenRecord,
+  UserRecord,
+} from './types.js';
 
 export const GENESIS_HASH = '0'.repeat(64);
 
@@ -74,6 +81,19 @@ function toProvider(row: Row): ProviderRecord {
     ca: text(row, 'ca'),
     servers: servers as ProviderRecord['servers'],
     identity: text(row, 'identity') === 'provider' ? 'provider' : 'center-client',
+    createdAt: text(row, 'created_at'),
+  };
+}
+
+function toHost(row: Row): HostRecord {
+  const opt = (k: string): string | null => (typeof row[k] === 'string' ? (row[k] as string) : null);
+  return {
+    name: text(row, 'name'),
+    url: text(row, 'url'),
+    fingerprint: text(row, 'fingerprint'),
+    hostId: text(row, 'host_id'),
+    hostKeyProviderId: opt('host_key_provider'),
+    hostKeyId: opt('host_key_id'),
     createdAt: text(row, 'created_at'),
   };
 }
@@ -294,6 +314,48 @@ export class CenterStore {
     });
   }
 
+  // --- hosts
+
+  async addHost(h: Omit<HostRecord, 'createdAt'>): Promise<HostRecord> {
+    return this.db.transaction(async () => {
+      if (await this.findHost(h.name)) throw new CenterError('host_exists', `host ${h.name} exists`);
+      const rec: HostRecord = { ...h, createdAt: new Date().toISOString() };
+      await this.db.run(
+        'INSERT INTO hosts (name, url, fingerprint, host_id, host_key_provider, host_key_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+        [rec.name, rec.url, rec.fingerprint, rec.hostId, rec.hostKeyProviderId, rec.hostKeyId, rec.createdAt],
+      );
+      return rec;
+    });
+  }
+
+  async findHost(name: string): Promise<HostRecord | undefined> {
+    const rows = await this.db.all('SELECT * FROM hosts WHERE name = ?', [name]);
+    return rows[0] ? toHost(rows[0]) : undefined;
+  }
+
+  async getHost(name: string): Promise<HostRecord> {
+    const h = await this.findHost(name);
+    if (!h) throw new CenterError('host_not_found', `no host ${name}`);
+    return h;
+  }
+
+  async listHosts(): Promise<HostRecord[]> {
+    return (await this.db.all('SELECT * FROM hosts ORDER BY name')).map(toHost);
+  }
+
+  async setHostKey(name: string, keyProviderId: string, keyId: string): Promise<void> {
+    await this.db.run('UPDATE hosts SET host_key_provider = ?, host_key_id = ? WHERE name = ?', [
+      keyProviderId,
+      keyId,
+      name,
+    ]);
+  }
+
+  async removeHost(name: string): Promise<void> {
+    if ((await this.db.run('DELETE FROM hosts WHERE name = ?', [name])) === 0)
+      throw new CenterError('host_not_found', `no host ${name}`);
+  }
+
   // --- audit
 
   async appendAudit(input: AuditInput): Promise<AuditRecord> {
@@ -347,7 +409,7 @@ export class CenterStore {
   /** Every text cell of every table, for tests that scan the database for key bytes. */
   async dumpText(): Promise<string[]> {
     const out: string[] = [];
-    for (const table of ['center_meta', 'users', 'tokens', 'audit', 'key_providers']) {
+    for (const table of ['center_meta', 'users', 'tokens', 'audit', 'key_providers', 'hosts']) {
       for (const row of await this.db.all(`SELECT * FROM ${table}`))
         for (const v of Object.values(row)) out.push(String(v));
     }

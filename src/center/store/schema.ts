@@ -42,6 +42,16 @@ export const MIGRATIONS: readonly (readonly string[])[] = [
        identity TEXT NOT NULL,
        created_at TEXT NOT NULL)`,
   ],
+  [
+    `CREATE TABLE hosts (
+       name TEXT PRIMARY KEY,
+       url TEXT NOT NULL,
+       fingerprint TEXT NOT NULL,
+       host_id TEXT NOT NULL,
+       host_key_provider TEXT,
+       host_key_id TEXT,
+       created_at TEXT NOT NULL)`,
+  ],
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -52,3 +52,14 @@ export interface ProviderRecord {
   readonly identity: 'center-client' | 'provider';
   readonly createdAt: string;
 }
+
+/** A host (an enrolled agent): its API URL, its pinned certificate, and its host key's reference. */
+export interface HostRecord {
+  readonly name: string;
+  readonly url: string;
+  readonly fingerprint: string;
+  readonly hostId: string;
+  readonly hostKeyProviderId: string | null;
+  readonly hostKeyId: string | null;
+  readonly createdAt: string;
+}

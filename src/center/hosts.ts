@@ -1,0 +1,232 @@
+/**
+ * Hosts: agents enrolled with center. center reaches an agent over mutual TLS with its
+ * `center-client` certificate and pins the agent's server certificate by the SHA-256 fingerprint
+ * given at `host add` (checked on the finished handshake, before any request byte is sent).
+ * After enrollment center pushes the host key (an AES-256 key of the default provider; only its
+ * reference is stored). A heartbeat re-pushes the host key after an agent restart, and pushes
+ * each distinct key the agent's VMs need, fetched once from its provider (DESIGN §2 steps 7–8).
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Logger } from '../common/logging.js';
+import { normalizeFingerprint } from './client.js';
+import { CenterError } from './errors.js';
+import { jsonRequest } from './json-request.js';
+import { pinnedConnect, PinMismatchError } from './pinned-tls.js';
+import type { ProviderManager } from './providers.js';
+import type { CenterStore, HostRecord } from './store/index.js';
+
+export interface KeyRef {
+  readonly keyProviderId: string;
+  readonly keyId: string;
+}
+
+export interface HeartbeatResult {
+  readonly host: string;
+  readonly reachable: boolean;
+  readonly state: string | null;
+  readonly hostKeyPushed: boolean;
+  readonly keysPushed: number;
+  readonly error: string | null;
+}
+
+export class HostManager {
+  private readonly lastSeen = new Map<string, HeartbeatResult>();
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<unknown> | undefined;
+
+  constructor(
+    private readonly store: CenterStore,
+    private readonly providers: ProviderManager,
+    private readonly dataDir: string,
+    private readonly logger: Logger,
+  ) {}
+
+  private async call<T>(
+    h: Pick<HostRecord, 'url' | 'fingerprint'>,
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<T> {
+    const url = new URL(path, h.url);
+    const pki = join(this.dataDir, 'pki');
+    const [cert, key] = await Promise.all([
+      readFile(join(pki, 'center-client.pem'), 'utf8'),
+      readFile(join(pki, 'center-client.key'), 'utf8'),
+    ]);
+    const unreachable = (message: string, cause?: unknown): CenterError =>
+      new CenterError('host_unreachable', message, { cause });
+    let socket;
+    try {
+      socket = await pinnedConnect(
+        url.hostname.replace(/^\[(.*)\]$/, '$1'),
+        Number(url.port || 443),
+        h.fingerprint,
+        { cert, key },
+      );
+    } catch (err) {
+      throw err instanceof PinMismatchError
+        ? unreachable(`agent at ${url.origin}: ${err.message}`)
+        : unreachable(`cannot reach the agent at ${url.origin}: ${(err as Error).message}`, err);
+    }
+    return jsonRequest<T>(url, method, body, { socket, unreachable });
+  }
+
+  /** Gets a key from its provider and sends it to the agent at `path`; the key is zeroed after. */
+  private async pushKey(
+    h: HostRecord,
+    ref: KeyRef,
+    method: string,
+    path: string,
+    extra: Record<string, string>,
+  ): Promise<void> {
+    const { client } = await this.providers.client(ref.keyProviderId);
+    const obj = await client.get(ref.keyId);
+    try {
+      const key = obj.material.use((b) => Buffer.from(b).toString('base64'));
+      await this.call(h, method, path, { ...extra, key });
+    } finally {
+      obj.material.dispose();
+    }
+  }
+
+  /** Creates (and activates) a host key at the default provider; returns its reference. */
+  private async createHostKey(hostId: string): Promise<KeyRef> {
+    const { provider, client } = await this.providers.client();
+    const keyId = await client.create({
+      algorithm: 'AES',
+      length: 256,
+      usageMask: ['Encrypt', 'Decrypt'],
+      name: `host-key-${hostId}`,
+    });
+    await client.activate(keyId);
+    return { keyProviderId: provider.name, keyId };
+  }
+
+  private async pushHostKey(h: HostRecord): Promise<HostRecord> {
+    let host = h;
+    if (!host.hostKeyId || !host.hostKeyProviderId) {
+      const ref = await this.createHostKey(h.hostId);
+      await this.store.setHostKey(h.name, ref.keyProviderId, ref.keyId);
+      host = { ...h, hostKeyProviderId: ref.keyProviderId, hostKeyId: ref.keyId };
+    }
+    const ref = { keyProviderId: host.hostKeyProviderId!, keyId: host.hostKeyId! };
+    await this.pushKey(host, ref, 'PUT', '/api/v1/host-key', { ...ref });
+    this.logger.info({ host: h.name, keyId: ref.keyId }, 'host key pushed');
+    return host;
+  }
+
+  /** Enrolls the agent at url with its one-time token, then pushes its host key. */
+  async add(name: string, url: string, token: string, fingerprint: string): Promise<HostRecord> {
+    let u: URL;
+    try {
+      u = new URL(url);
+    } catch (err) {
+      throw new CenterError('invalid_request', `not a URL: ${url}`, { cause: err });
+    }
+    if (u.protocol !== 'https:' || u.pathname !== '/')
+      throw new CenterError('invalid_request', 'an agent URL is https://HOST:PORT');
+    if (await this.store.findHost(name)) throw new CenterError('host_exists', `host ${name} exists`);
+    const target = { url: u.origin, fingerprint: normalizeFingerprint(fingerprint) };
+    const r = await this.call<{ hostId: string }>(target, 'POST', '/api/v1/enroll', { token });
+    const rec = await this.store.addHost({
+      name,
+      ...target,
+      hostId: r.hostId,
+      hostKeyProviderId: null,
+      hostKeyId: null,
+    });
+    return this.pushHostKey(rec);
+  }
+
+  async remove(name: string): Promise<void> {
+    await this.store.removeHost(name);
+    this.lastSeen.delete(name);
+  }
+
+  /** One heartbeat: host key again after a restart; each distinct needed key fetched once and pushed. */
+  async heartbeat(name: string): Promise<HeartbeatResult> {
+    const h = await this.store.getHost(name);
+    let result: HeartbeatResult;
+    try {
+      const info = await this.call<{ state: string; hostKeyId: string | null }>(h, 'GET', '/api/v1/info');
+      const hostKeyPushed = info.hostKeyId === null;
+      if (hostKeyPushed) await this.pushHostKey(h);
+      const needed = (await this.call<{ keys: KeyRef[] }>(h, 'GET', '/api/v1/needed-keys')).keys;
+      const distinct = new Map(needed.map((k) => [`${k.keyProviderId}\u0000${k.keyId}`, k]));
+      for (const ref of distinct.values()) {
+        await this.pushKey(
+          h,
+          ref,
+          'PUT',
+          `/api/v1/keys/${encodeURIComponent(ref.keyProviderId)}/${encodeURIComponent(ref.keyId)}`,
+          {},
+        );
+      }
+      const after = await this.call<{ state: string }>(h, 'GET', '/api/v1/info');
+      result = {
+        host: name,
+        reachable: true,
+        state: after.state,
+        hostKeyPushed,
+        keysPushed: distinct.size,
+        error: null,
+      };
+    } catch (err) {
+      const e =
+        err instanceof CenterError || (err as { code?: unknown }).code !== undefined
+          ? (err as Error).message
+          : 'heartbeat failed';
+      this.logger.warn({ host: name, error: e }, 'heartbeat failed');
+      result = {
+        host: name,
+        reachable: !(err instanceof CenterError && err.code === 'host_unreachable'),
+        state: null,
+        hostKeyPushed: false,
+        keysPushed: 0,
+        error: e,
+      };
+    }
+    this.lastSeen.set(name, result);
+    return result;
+  }
+
+  last(name: string): HeartbeatResult | undefined {
+    return this.lastSeen.get(name);
+  }
+
+  /** Heartbeats every host each intervalMs (runs never overlap). */
+  start(intervalMs: number): void {
+    const tick = (): void => {
+      if (this.running) return;
+      this.running = (async () => {
+        for (const h of await this.store.listHosts()) await this.heartbeat(h.name);
+      })()
+        .catch((err: unknown) =>
+          this.logger.warn({ error: (err as Error).message }, 'heartbeat round failed'),
+        )
+        .finally(() => (this.running = undefined));
+    };
+    this.timer = setInterval(tick, intervalMs);
+    this.timer.unref();
+  }
+
+  async close(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    await this.running;
+  }
+}
+
+export function hostView(h: HostRecord, last: HeartbeatResult | undefined): Record<string, unknown> {
+  return {
+    name: h.name,
+    url: h.url,
+    hostId: h.hostId,
+    fingerprint: h.fingerprint,
+    hostKeyProviderId: h.hostKeyProviderId,
+    hostKeyId: h.hostKeyId,
+    state: last?.state ?? null,
+    reachable: last?.reachable ?? null,
+    createdAt: h.createdAt,
+  };
+}
