@@ -635,7 +635,19 @@ export class VmManager {
       await qemu.stop().catch(() => undefined);
       throw err;
     }
+    void qemu.exited.then((status) => this.#qemuExited(rec, qemu, status));
     return qemu;
+  }
+
+  /** The guest powered itself off (or QEMU died): the VM goes off, its exports close, its DEKs are zeroed. */
+  #qemuExited(rec: VmRecord, qemu: QemuVm, status: number | null): void {
+    void this.#serial(rec, async () => {
+      if (rec.runtime?.qemu !== qemu) return; // stopped by the agent (power-off, suspend)
+      await this.#stop(rec);
+      rec.powerState = 'poweredOff';
+      await this.#persistState();
+      await this.#o.datastore.log(rec.dir, `QEMU exited (status ${status ?? 'unknown'}): powered off`);
+    }).catch((err: Error) => this.#o.logger.error({ vm: rec.config.name, err: err.message }, 'closing a VM after QEMU exited failed'));
   }
 
   // ---- keys and unlock -----------------------------------------------------------------------
