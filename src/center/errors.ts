@@ -24,7 +24,10 @@ export type CenterErrorCode =
   | 'provider_invalid'
   | 'host_not_found'
   | 'host_exists'
-  | 'host_unreachable';
+  | 'host_unreachable'
+  | 'vm_not_found'
+  | 'vm_exists'
+  | 'policy_not_found';
 
 export const CENTER_ERROR_KINDS: Readonly<Record<CenterErrorCode, ErrorKind>> = Object.freeze({
   invalid_request: 'invalid',
@@ -50,6 +53,9 @@ export const CENTER_ERROR_KINDS: Readonly<Record<CenterErrorCode, ErrorKind>> = 
   host_not_found: 'not_found',
   host_exists: 'conflict',
   host_unreachable: 'unavailable',
+  vm_not_found: 'not_found',
+  vm_exists: 'conflict',
+  policy_not_found: 'not_found',
 });
 
 export class CenterError extends CryptvisorError {

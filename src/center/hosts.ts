@@ -42,7 +42,8 @@ export class HostManager {
     private readonly logger: Logger,
   ) {}
 
-  private async call<T>(
+  /** One call of the agent API on a pinned mutual-TLS connection. */
+  async call<T>(
     h: Pick<HostRecord, 'url' | 'fingerprint'>,
     method: string,
     path: string,
@@ -73,7 +74,7 @@ export class HostManager {
   }
 
   /** Gets a key from its provider and sends it to the agent at `path`; the key is zeroed after. */
-  private async pushKey(
+  async pushKey(
     h: HostRecord,
     ref: KeyRef,
     method: string,

@@ -24,6 +24,7 @@ export {
   type ServerStatus,
 } from './providers.js';
 export { ROUTES, type Route } from './routes.js';
+export { BUILTIN_POLICY, VmService, type VmJson } from './vms.js';
 export { startCenter, CENTER_VERSION, type RunningCenter, type StartCenterOptions } from './server.js';
 export {
   clearSession,

@@ -7,6 +7,8 @@ import { audited, type Auth, type Principal } from './auth.js';
 import { HOST_ROUTES } from './host-routes.js';
 import type { HostManager } from './hosts.js';
 import type { ProviderManager } from './providers.js';
+import { VM_ROUTES } from './vm-routes.js';
+import type { VmService } from './vms.js';
 import { PROVIDER_ROUTES } from './provider-routes.js';
 import { CenterError } from './errors.js';
 import { hashPassword } from './passwords.js';
@@ -19,6 +21,7 @@ export interface CenterServices {
   readonly auth: Auth;
   readonly providers: ProviderManager;
   readonly hosts: HostManager;
+  readonly vms: VmService;
   readonly version: string;
 }
 
@@ -251,7 +254,7 @@ const ACCOUNT_ROUTES: readonly Route[] = [
   },
 ];
 
-export const ROUTES: readonly Route[] = [...ACCOUNT_ROUTES, ...PROVIDER_ROUTES, ...HOST_ROUTES];
+export const ROUTES: readonly Route[] = [...ACCOUNT_ROUTES, ...PROVIDER_ROUTES, ...HOST_ROUTES, ...VM_ROUTES];
 
 /** Validates a body against a route's schema (routes without one take no body). */
 export function routeBody(route: Route, body: Body): Body {

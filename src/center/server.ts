@@ -13,6 +13,7 @@ import { Auth } from './auth.js';
 import { loadCenterConfig } from './config.js';
 import { HostManager } from './hosts.js';
 import { ProviderManager } from './providers.js';
+import { VmService } from './vms.js';
 import type { CenterServices } from './routes.js';
 import { CenterStore } from './store/index.js';
 
@@ -47,6 +48,7 @@ export async function startCenter(opts: StartCenterOptions): Promise<RunningCent
     auth: new Auth(store, cfg.sessionHours),
     providers,
     hosts,
+    vms: new VmService(store, hosts, providers),
     version: CENTER_VERSION,
   };
   const pki = join(dataDir, 'pki');

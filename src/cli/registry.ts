@@ -24,6 +24,7 @@ export const COMMAND_GROUPS: Readonly<Record<string, Loader>> = {
   token: async () => (await import('./commands/token.js')).TOKEN_COMMANDS,
   provider: async () => (await import('./commands/provider.js')).PROVIDER_COMMANDS,
   host: async () => (await import('./commands/host.js')).HOST_COMMANDS,
+  vm: async () => (await import('./commands/vm.js')).VM_COMMANDS,
   up,
   down: up,
   status: up,

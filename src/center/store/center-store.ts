@@ -356,6 +356,25 @@ export class CenterStore {
       throw new CenterError('host_not_found', `no host ${name}`);
   }
 
+  // --- VMs (center's inventory: which host runs a VM and its policy; the rest lives on the agent)
+
+  async addVm(name: string, host: string, policy: string | null): Promise<void> {
+    await this.db.run('INSERT INTO vms (name, host, policy, created_at) VALUES (?, ?, ?, ?)', [
+      name,
+      host,
+      policy,
+      new Date().toISOString(),
+    ]);
+  }
+
+  async listVms(): Promise<{ name: string; host: string; policy: string | null }[]> {
+    return (await this.db.all('SELECT name, host, policy FROM vms ORDER BY name')).map((r) => ({
+      name: text(r, 'name'),
+      host: text(r, 'host'),
+      policy: typeof r['policy'] === 'string' ? r['policy'] : null,
+    }));
+  }
+
   // --- audit
 
   async appendAudit(input: AuditInput): Promise<AuditRecord> {
@@ -409,7 +428,7 @@ export class CenterStore {
   /** Every text cell of every table, for tests that scan the database for key bytes. */
   async dumpText(): Promise<string[]> {
     const out: string[] = [];
-    for (const table of ['center_meta', 'users', 'tokens', 'audit', 'key_providers', 'hosts']) {
+    for (const table of ['center_meta', 'users', 'tokens', 'audit', 'key_providers', 'hosts', 'vms']) {
       for (const row of await this.db.all(`SELECT * FROM ${table}`))
         for (const v of Object.values(row)) out.push(String(v));
     }

@@ -52,6 +52,7 @@ export const MIGRATIONS: readonly (readonly string[])[] = [
        host_key_id TEXT,
        created_at TEXT NOT NULL)`,
   ],
+  ['CREATE TABLE vms (name TEXT PRIMARY KEY, host TEXT NOT NULL, policy TEXT, created_at TEXT NOT NULL)'],
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
