@@ -278,7 +278,16 @@ test('property: decodeTtlv(encodeTtlv(x)) equals x (seeded)', () => {
 });
 
 test('a configured depth above MAX_TTLV_DEPTH is capped: no stack overflow', () => {
-  let deep: TtlvItem = int(0x420020, 1);
-  for (let i = 0; i < 5000; i++) deep = struct(0x420020, [deep]);
-  rejects(encodeTtlv(deep), 'invalid_message', { maxDepth: 1_000_000 });
+  // The bytes of 5000 nested structures around an Integer, built without the (recursive) encoder.
+  const levels = 5000;
+  const inner = encodeTtlv(int(0x420020, 1));
+  const bytes = Buffer.alloc(levels * 8 + inner.length);
+  for (let i = 0; i < levels; i++) {
+    const at = i * 8;
+    bytes.writeUIntBE(0x420020, at, 3);
+    bytes[at + 3] = 0x01;
+    bytes.writeUInt32BE(bytes.length - at - 8, at + 4);
+  }
+  inner.copy(bytes, levels * 8);
+  rejects(bytes, 'invalid_message', { maxDepth: 1_000_000 });
 });
