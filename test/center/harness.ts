@@ -11,6 +11,10 @@ import {
   type CenterInitResult,
   type RunningCenter,
 } from '../../src/center/index.js';
+import { initAgent, startAgent, type AgentInitResult, type RunningAgent } from '../../src/agent/index.js';
+import { signCsr } from '../../src/common/pki.js';
+import { initKms } from '../../src/kms/init.js';
+import { startKms } from '../../src/kms/server.js';
 import { CLI } from '../support/cli.js';
 
 export const ADMIN_PASSWORD = 'admin-password-for-tests';
@@ -89,4 +93,57 @@ export function cv(
     );
     child.stdin.end(opts.input ?? '');
   });
+}
+
+export interface TestStack {
+  readonly dir: string;
+  readonly center: TestCenter;
+  readonly admin: CenterClient;
+  readonly agentInit: AgentInitResult;
+  agent: RunningAgent;
+  /** Stops the agent and starts it again on the same port (it comes back holding no keys). */
+  restartAgent(): Promise<RunningAgent>;
+  close(): Promise<void>;
+}
+
+/**
+ * Our KMS, a center whose default provider `kms1` is that KMS (center's CSR signed by the KMS
+ * CA), and an initialized, running agent (not yet enrolled).
+ */
+export async function startTestStack(): Promise<TestStack> {
+  const dir = await mkdtemp(join(tmpdir(), 'cv-center-stack-'));
+  const kmsInit = await initKms({ dataDir: join(dir, 'kms'), sans: ['127.0.0.1'] });
+  const kms = await startKms({ dataDir: join(dir, 'kms'), host: '127.0.0.1', port: 0, logLevel: 'silent' });
+  const center = await startTestCenter();
+  const admin = await center.login('admin', ADMIN_PASSWORD);
+  await admin.call('POST', '/api/v1/providers', {
+    name: 'kms1',
+    servers: `127.0.0.1:${kms.port}`,
+    ca: await readFile(kmsInit.ca, 'utf8'),
+  });
+  const { csr } = await admin.call<{ csr: string }>('POST', '/api/v1/providers/kms1/csr');
+  await admin.call('PUT', '/api/v1/providers/kms1/certificate', {
+    cert: await signCsr(kmsInit.pkiDir, csr, { kind: 'client' }),
+  });
+  const agentInit = await initAgent(join(dir, 'agent'), join(dir, 'datastore'), { sans: ['127.0.0.1'] });
+  const stack: TestStack = {
+    dir,
+    center,
+    admin,
+    agentInit,
+    agent: await startAgent({ dataDir: join(dir, 'agent'), host: '127.0.0.1', port: 0 }),
+    async restartAgent() {
+      const port = stack.agent.port;
+      await stack.agent.close();
+      stack.agent = await startAgent({ dataDir: join(dir, 'agent'), host: '127.0.0.1', port });
+      return stack.agent;
+    },
+    async close() {
+      await stack.agent.close();
+      await center.close();
+      await kms.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+  return stack;
 }
