@@ -32,6 +32,8 @@ export interface HeartbeatResult {
 
 export class HostManager {
   private readonly lastSeen = new Map<string, HeartbeatResult>();
+  /** Host-key pushes run one at a time per host, so a heartbeat and `host add` never make two keys. */
+  private readonly hostKeyQueue = new Map<string, Promise<unknown>>();
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<unknown> | undefined;
 
@@ -104,7 +106,19 @@ export class HostManager {
     return { keyProviderId: provider.name, keyId };
   }
 
-  private async pushHostKey(h: HostRecord): Promise<HostRecord> {
+  private pushHostKey(h: HostRecord): Promise<HostRecord> {
+    const prev = this.hostKeyQueue.get(h.name) ?? Promise.resolve();
+    const run = prev.then(
+      () => this.pushHostKeyNow(h.name),
+      () => this.pushHostKeyNow(h.name),
+    );
+    this.hostKeyQueue.set(h.name, run.catch(() => undefined));
+    return run;
+  }
+
+  /** Creates the host key on first use (its ID is stored), then pushes it; reads the host afresh. */
+  private async pushHostKeyNow(name: string): Promise<HostRecord> {
+    const h = await this.store.getHost(name);
     let host = h;
     if (!host.hostKeyId || !host.hostKeyProviderId) {
       const ref = await this.createHostKey(h.hostId);
