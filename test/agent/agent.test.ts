@@ -8,7 +8,6 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, readdir, stat } from 'node:fs/promises';
-import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initAgent, startAgent, type RunningAgent, type VmView } from '../../src/agent/index.js';
@@ -18,6 +17,7 @@ import { readImageHeader, unwrapDiskKey } from '../../src/disk/index.js';
 import { needPeers } from '../support/peers.js';
 import { startTestKms, type TestKms } from '../support/kms.js';
 import { runAsync } from '../support/cli.js';
+import { agentCall, type Json } from '../support/agent-api.js';
 
 const MiB = 1024 * 1024;
 
@@ -37,33 +37,8 @@ let stranger: Tls;
 let agent: RunningAgent;
 const keks = new Map<string, SecretBytes>();
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON answers, checked field by field
-type Json = any;
-
-async function call(method: string, path: string, body?: unknown, tls: Tls = center): Promise<{ status: number; json: Json }> {
-  return new Promise((resolve, reject) => {
-    const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
-    const req = request(
-      {
-        host: '127.0.0.1',
-        port: agent.port,
-        method,
-        path,
-        ca: tls.ca,
-        cert: tls.cert,
-        key: tls.key,
-        servername: 'localhost',
-        headers: data ? { 'content-type': 'application/json', 'content-length': data.length } : {},
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, json: JSON.parse(Buffer.concat(chunks).toString() || 'null') }));
-      },
-    );
-    req.on('error', reject);
-    req.end(data);
-  });
+function call(method: string, path: string, body?: unknown, tls: Tls = center): Promise<{ status: number; json: Json }> {
+  return agentCall(agent.port, tls, method, path, body);
 }
 
 async function pushKek(keyId: string): Promise<void> {
