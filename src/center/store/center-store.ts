@@ -111,7 +111,10 @@ export interface OpenCenterStoreOptions {
 }
 
 export class CenterStore {
-  private constructor(private readonly db: SqlDriver) {}
+  private constructor(
+    /** The SQL driver, for modules that keep their own tables (tasks, policies). */
+    readonly db: SqlDriver,
+  ) {}
 
   static async open(opts: OpenCenterStoreOptions): Promise<CenterStore> {
     const db = opts.database

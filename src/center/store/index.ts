@@ -1,5 +1,6 @@
 export { CenterStore, auditHash, GENESIS_HASH, type OpenCenterStoreOptions } from './center-store.js';
 export { MIGRATIONS, SCHEMA_VERSION } from './schema.js';
+export type { Row, SqlDriver } from './driver.js';
 export type {
   AuditInput,
   AuditRecord,
