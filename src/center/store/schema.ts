@@ -53,6 +53,29 @@ export const MIGRATIONS: readonly (readonly string[])[] = [
        created_at TEXT NOT NULL)`,
   ],
   ['CREATE TABLE vms (name TEXT PRIMARY KEY, host TEXT NOT NULL, policy TEXT, created_at TEXT NOT NULL)'],
+  [
+    `CREATE TABLE tasks (
+       id TEXT PRIMARY KEY,
+       kind TEXT NOT NULL,
+       target TEXT NOT NULL,
+       actor TEXT NOT NULL,
+       state TEXT NOT NULL,
+       progress_done BIGINT NOT NULL,
+       progress_total BIGINT NOT NULL,
+       progress_message TEXT,
+       params TEXT NOT NULL,
+       result TEXT,
+       error TEXT,
+       created_at TEXT NOT NULL,
+       updated_at TEXT NOT NULL)`,
+    'CREATE INDEX tasks_state ON tasks (state)',
+    `CREATE TABLE task_steps (
+       task_id TEXT NOT NULL REFERENCES tasks(id) ON DELETE CASCADE,
+       name TEXT NOT NULL,
+       result TEXT,
+       created_at TEXT NOT NULL,
+       PRIMARY KEY (task_id, name))`,
+  ],
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
