@@ -66,7 +66,7 @@ export async function handleRequest(
         `${method} ${hit.route.path}`,
         Object.values(params).join('/') || '-',
       );
-    sendJson(res, 200, await hit.route.handler({ svc, principal, params, body, query: url.searchParams }));
+    sendJson(res, hit.route.status ?? 200, await hit.route.handler({ svc, principal, params, body, query: url.searchParams }));
   } catch (err) {
     const e = toCryptvisorError(err);
     if (e.code === 'internal' || e.code === 'store_invalid')

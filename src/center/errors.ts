@@ -27,7 +27,11 @@ export type CenterErrorCode =
   | 'host_unreachable'
   | 'vm_not_found'
   | 'vm_exists'
-  | 'policy_not_found';
+  | 'policy_not_found'
+  | 'task_not_found'
+  | 'task_not_cancellable'
+  | 'vm_power_state'
+  | 'vm_crypto_state';
 
 export const CENTER_ERROR_KINDS: Readonly<Record<CenterErrorCode, ErrorKind>> = Object.freeze({
   invalid_request: 'invalid',
@@ -56,6 +60,10 @@ export const CENTER_ERROR_KINDS: Readonly<Record<CenterErrorCode, ErrorKind>> = 
   vm_not_found: 'not_found',
   vm_exists: 'conflict',
   policy_not_found: 'not_found',
+  task_not_found: 'not_found',
+  task_not_cancellable: 'conflict',
+  vm_power_state: 'conflict',
+  vm_crypto_state: 'conflict',
 });
 
 export class CenterError extends CryptvisorError {

@@ -49,7 +49,7 @@ export function jsonRequest<T>(
           } finally {
             for (const c of chunks) c.fill(0);
           }
-          if (res.statusCode === 200) return resolve(parsed as T);
+          if (res.statusCode === 200 || res.statusCode === 202) return resolve(parsed as T);
           const e = (parsed as { error?: { code?: unknown; message?: unknown } }).error;
           reject(
             new CenterRemoteError(

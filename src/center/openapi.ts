@@ -26,7 +26,7 @@ export function buildOpenApi(routes: readonly Route[]): Record<string, unknown> 
           }
         : {}),
       responses: {
-        '200': { description: 'ok', content: { 'application/json': {} } },
+        [String(r.status ?? 200)]: { description: 'ok', content: { 'application/json': {} } },
         default: {
           description: 'error',
           content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },

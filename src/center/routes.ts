@@ -10,6 +10,8 @@ import type { ProviderManager } from './providers.js';
 import { VM_ROUTES } from './vm-routes.js';
 import type { VmService } from './vms.js';
 import { PROVIDER_ROUTES } from './provider-routes.js';
+import { TASK_ROUTES } from './task-routes.js';
+import type { TaskService } from './tasks.js';
 import { CenterError } from './errors.js';
 import { hashPassword } from './passwords.js';
 import { ROLES, ROLE_PRIVILEGES, type Privilege, type Role } from './privileges.js';
@@ -22,6 +24,7 @@ export interface CenterServices {
   readonly providers: ProviderManager;
   readonly hosts: HostManager;
   readonly vms: VmService;
+  readonly tasks: TaskService;
   readonly version: string;
 }
 
@@ -44,6 +47,8 @@ export interface Route {
   /** Checked (and a denial audited) before the handler runs. */
   readonly privilege?: Privilege;
   readonly body?: BodySchema;
+  /** The HTTP status of a success (default 200; 202 for a route that starts a task). */
+  readonly status?: number;
   handler(c: RequestContext): Promise<unknown>;
 }
 
@@ -254,7 +259,7 @@ const ACCOUNT_ROUTES: readonly Route[] = [
   },
 ];
 
-export const ROUTES: readonly Route[] = [...ACCOUNT_ROUTES, ...PROVIDER_ROUTES, ...HOST_ROUTES, ...VM_ROUTES];
+export const ROUTES: readonly Route[] = [...ACCOUNT_ROUTES, ...PROVIDER_ROUTES, ...HOST_ROUTES, ...VM_ROUTES, ...TASK_ROUTES];
 
 /** Validates a body against a route's schema (routes without one take no body). */
 export function routeBody(route: Route, body: Body): Body {

@@ -14,6 +14,8 @@ import { loadCenterConfig } from './config.js';
 import { HostManager } from './hosts.js';
 import { ProviderManager } from './providers.js';
 import { VmService } from './vms.js';
+import { TASK_KINDS } from './task-kinds.js';
+import { TaskService } from './tasks.js';
 import type { CenterServices } from './routes.js';
 import { CenterStore } from './store/index.js';
 
@@ -33,6 +35,7 @@ export interface RunningCenter {
   readonly store: CenterStore;
   readonly providers: ProviderManager;
   readonly hosts: HostManager;
+  readonly tasks: TaskService;
   close(): Promise<void>;
 }
 
@@ -48,9 +51,11 @@ export async function startCenter(opts: StartCenterOptions): Promise<RunningCent
     auth: new Auth(store, cfg.sessionHours),
     providers,
     hosts,
-    vms: new VmService(store, hosts, providers),
+    vms: new VmService(store, hosts),
+    tasks: new TaskService(store, logger.child({ component: 'tasks' })),
     version: CENTER_VERSION,
   };
+  for (const k of TASK_KINDS) svc.tasks.register(k);
   const pki = join(dataDir, 'pki');
   let server: Server;
   try {
@@ -75,6 +80,7 @@ export async function startCenter(opts: StartCenterOptions): Promise<RunningCent
   const host = opts.host ?? cfg.host;
   const port = (server.address() as AddressInfo).port;
   hosts.start((opts.heartbeatSeconds ?? cfg.heartbeatSeconds) * 1000);
+  await svc.tasks.resume(svc);
   logger.info({ port, host, database: store.dialect }, 'center listening');
   return {
     port,
@@ -82,11 +88,13 @@ export async function startCenter(opts: StartCenterOptions): Promise<RunningCent
     store,
     providers,
     hosts,
+    tasks: svc.tasks,
     async close() {
       await new Promise<void>((res) => {
         server.close(() => res());
         server.closeAllConnections();
       });
+      await svc.tasks.close();
       await hosts.close();
       providers.close();
       await store.close();

@@ -1,0 +1,8 @@
+/**
+ * Every task kind center runs, registered with the TaskService on start. One line per module
+ * that defines kinds (its own file exports a `readonly TaskKind[]`).
+ */
+import type { TaskKind } from './tasks.js';
+import { VM_TASKS } from './vm-tasks.js';
+
+export const TASK_KINDS: readonly TaskKind[] = [...VM_TASKS];
