@@ -31,3 +31,17 @@ export {
   type FormatOptions,
   type ConvertOptions,
 } from './image.js';
+export {
+  RecoveryError,
+  RECOVERY_ERROR_CODES,
+  parseKmsServers,
+  recoverableToken,
+  candidatePlaces,
+  fetchKek,
+  unwrapAtPlaces,
+  recoverDiskKey,
+  type RecoveryErrorCode,
+  type KmsAccess,
+  type DiskPlace,
+  type RecoveredDisk,
+} from './recover.js';

@@ -17,8 +17,12 @@ import {
   readKeyFile,
   rekeyImage,
   writeKeyFile,
+  parseKmsServers,
+  recoverDiskKey,
   type ImageDescription,
+  type KmsAccess,
   type KekBinding,
+  type OpenedImage,
 } from '../../disk/index.js';
 import { NbdServer } from '../../nbd/index.js';
 import { flag, pos, str, type CommandContext, type CommandSpec, type OptionSpec } from '../command.js';
@@ -80,46 +84,146 @@ function describeText(d: ImageDescription): string {
   return lines.join('\n');
 }
 
-async function serve(ctx: CommandContext): Promise<unknown> {
-  const image = requireArg(ctx, 'img');
-  const socket = str(ctx.args, 'socket');
+const SERVE_OPTIONS: readonly OptionSpec[] = [
+  { name: 'socket', type: 'string', help: 'Unix socket path', valueName: 'PATH' },
+  { name: 'port', type: 'string', help: 'TCP port (TLS with a client certificate required)', valueName: 'P' },
+  { name: 'host', type: 'string', help: 'TCP address (default 127.0.0.1)', valueName: 'ADDR' },
+  { name: 'export', type: 'string', help: 'also serve the export under this name', valueName: 'NAME' },
+  { name: 'tls-dir', type: 'string', help: 'directory with ca.pem, server.pem and server.key', valueName: 'DIR' },
+];
+
+interface Listen {
+  readonly socket: string | undefined;
+  readonly port: string | undefined;
+  readonly tlsDir: string | undefined;
+}
+
+/** Checks --socket/--port/--tls-dir before any key is read. */
+function listenArgs(ctx: CommandContext, socket = str(ctx.args, 'socket')): Listen {
   const port = str(ctx.args, 'port');
   if ((socket === undefined) === (port === undefined)) throw new CommonError('usage', 'give exactly one of --socket PATH or --port P');
   const tlsDir = str(ctx.args, 'tls-dir');
   if (port !== undefined && !tlsDir) throw new CommonError('usage', 'a TCP export requires TLS: give --tls-dir DIR');
+  return { socket, port, tlsDir };
+}
+
+/** Serves an opened image over NBD until SIGINT or SIGTERM; prints the URI first. */
+async function serveOpened(ctx: CommandContext, image: string, opened: OpenedImage, readOnly: boolean, at: Listen, extra: object = {}): Promise<undefined> {
   const exportName = str(ctx.args, 'export');
-  const readOnly = flag(ctx.args, 'read-only');
-  const opened = await withKey(str(ctx.args, 'key-file') as string, (key) => openImage(image, key, { readOnly }));
   const exports = [{ name: '', device: opened.device, readOnly, description: 'cryptvisor disk' }];
   if (exportName) exports.push({ name: exportName, device: opened.device, readOnly, description: 'cryptvisor disk' });
-  const tls = tlsDir
+  const tls = at.tlsDir
     ? {
-        ca: await readFile(join(tlsDir, 'ca.pem')),
-        cert: await readFile(join(tlsDir, 'server.pem')),
-        key: await readFile(join(tlsDir, 'server.key')),
+        ca: await readFile(join(at.tlsDir, 'ca.pem')),
+        cert: await readFile(join(at.tlsDir, 'server.pem')),
+        key: await readFile(join(at.tlsDir, 'server.key')),
       }
     : undefined;
   const server = new NbdServer({ exports, ...(tls ? { tls } : {}), logger: ctx.logger });
   let uri: string;
-  if (socket) {
-    const path = resolve(socket);
-    await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-    await server.listenUnix(path);
-    uri = `nbd+unix:///${exportName ?? ''}?socket=${path}`;
-  } else {
-    const p = Number(port);
-    if (!Number.isInteger(p) || p < 0 || p > 65535) throw new CommonError('usage', `invalid port "${port}"`);
-    const host = str(ctx.args, 'host') ?? '127.0.0.1';
-    const addr = await server.listenTcp(p, host);
-    uri = `nbds://${host.includes(':') ? `[${host}]` : host}:${addr.port}/${exportName ?? ''}`;
+  try {
+    if (at.socket) {
+      const path = resolve(at.socket);
+      await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+      await server.listenUnix(path);
+      uri = `nbd+unix:///${exportName ?? ''}?socket=${path}`;
+    } else {
+      const p = Number(at.port);
+      if (!Number.isInteger(p) || p < 0 || p > 65535) throw new CommonError('usage', `invalid port "${at.port}"`);
+      const host = str(ctx.args, 'host') ?? '127.0.0.1';
+      const addr = await server.listenTcp(p, host);
+      uri = `nbds://${host.includes(':') ? `[${host}]` : host}:${addr.port}/${exportName ?? ''}`;
+    }
+  } catch (err) {
+    await server.close();
+    await opened.close();
+    throw err;
   }
-  ctx.stdout.write(ctx.json ? JSON.stringify({ uri, image, readOnly }) + '\n' : `serving ${image} at ${uri}\n`);
+  ctx.stdout.write(ctx.json ? JSON.stringify({ uri, image, readOnly, ...extra }) + '\n' : `serving ${image} at ${uri}\n`);
   await new Promise<void>((res) => {
     if (ctx.signal.aborted) res();
     else ctx.signal.addEventListener('abort', () => res(), { once: true });
   });
   await server.close();
+  await opened.close();
   return undefined;
+}
+
+async function serve(ctx: CommandContext): Promise<unknown> {
+  const image = requireArg(ctx, 'img');
+  const at = listenArgs(ctx);
+  const readOnly = flag(ctx.args, 'read-only');
+  const opened = await withKey(str(ctx.args, 'key-file') as string, (key) => openImage(image, key, { readOnly }));
+  return serveOpened(ctx, image, opened, readOnly, at);
+}
+
+/** Where `disk recover` reaches the KMS: --kms/--ca/--cert/--key, or a `cryptvisor up` layout (--data D). */
+async function kmsAccess(ctx: CommandContext): Promise<KmsAccess> {
+  const explicit = ['ca', 'cert', 'key'].map((n) => str(ctx.args, n));
+  const given = explicit.filter((v) => v !== undefined).length;
+  const data = str(ctx.args, 'data') ?? (given === 0 ? ctx.env['CRYPTVISOR_DATA'] : undefined);
+  if (given !== 0 && given !== 3) throw new CommonError('usage', '--ca, --cert and --key go together');
+  if (given === 0 && !data) {
+    throw new CommonError('usage', 'give the KMS: --kms HOST:PORT --ca F --cert F --key F, or --data D of `cryptvisor up`');
+  }
+  const pki = data ? join(resolve(data), 'kms', 'pki') : '';
+  const [ca, cert, key] = (given === 3 ? explicit : [join(pki, 'ca.pem'), join(pki, 'admin.pem'), join(pki, 'admin.key')]) as [string, string, string];
+  let servers = str(ctx.args, 'kms');
+  if (!servers && data) {
+    const endpoints = join(resolve(data), 'run', 'endpoints.json');
+    try {
+      const e = JSON.parse(await readFile(endpoints, 'utf8')) as { kms?: { kmip?: unknown } };
+      if (typeof e.kms?.kmip === 'string') servers = e.kms.kmip;
+    } catch {
+      // reported below
+    }
+    if (!servers) throw new CommonError('usage', `${endpoints} names no KMS (is \`cryptvisor up\` running?): give --kms HOST:PORT`);
+  }
+  if (!servers) throw new CommonError('usage', '--kms HOST:PORT is required');
+  const read = async (f: string, what: string) => {
+    try {
+      return await readFile(f, 'utf8');
+    } catch (err) {
+      throw new CommonError('file_not_found', `cannot read the ${what} ${f}`, { cause: err });
+    }
+  };
+  const servername = str(ctx.args, 'servername');
+  return {
+    servers: parseKmsServers(servers),
+    ca: await read(ca, 'KMS CA'),
+    cert: await read(cert, 'client certificate'),
+    key: await read(key, 'client key'),
+    ...(servername ? { servername } : {}),
+  };
+}
+
+const KEY_FILE_WARNING =
+  'warning: %s holds the disk\'s volume key in clear: whoever reads it can decrypt the disk. Keep it on ' +
+  'encrypted or volatile storage, and shred it when done.\n';
+
+async function recover(ctx: CommandContext): Promise<unknown> {
+  const image = requireArg(ctx, 'extent');
+  const out = str(ctx.args, 'volume-key-file');
+  const socket = str(ctx.args, 'socket') ?? str(ctx.args, 'serve');
+  const serving = socket !== undefined || str(ctx.args, 'port') !== undefined;
+  if (serving === (out !== undefined)) {
+    throw new CommonError('usage', 'give exactly one of --socket PATH / --port P (serve read-only over NBD) or --volume-key-file OUT');
+  }
+  const at = serving ? listenArgs(ctx, socket) : undefined;
+  const vmUuid = str(ctx.args, 'vm-uuid');
+  const diskId = str(ctx.args, 'disk-id');
+  const place = vmUuid || diskId ? { ...(vmUuid ? { vmUuid } : {}), ...(diskId ? { diskId } : {}) } : undefined;
+  const kms = await kmsAccess(ctx);
+  const r = await recoverDiskKey(image, { kms, ...(place ? { place } : {}) });
+  const found = { image, keyProviderId: r.keyProviderId, keyId: r.keyId };
+  if (at) {
+    const opened = await withSecret(r.dek, (dek) => openImage(image, dek, { readOnly: true }));
+    return serveOpened(ctx, image, opened, true, at, found);
+  }
+  const file = resolve(out as string);
+  await withSecret(r.dek, (dek) => writeKeyFile(file, dek));
+  ctx.stderr.write(KEY_FILE_WARNING.replace('%s', file));
+  return { ...found, volumeKeyFile: file };
 }
 
 export const DISK_COMMANDS: readonly CommandSpec[] = [
@@ -221,12 +325,8 @@ export const DISK_COMMANDS: readonly CommandSpec[] = [
     positionals: [{ name: 'img', required: true }],
     options: [
       KEY_FILE,
-      { name: 'socket', type: 'string', help: 'Unix socket path', valueName: 'PATH' },
-      { name: 'port', type: 'string', help: 'TCP port (TLS with a client certificate required)', valueName: 'P' },
-      { name: 'host', type: 'string', help: 'TCP address (default 127.0.0.1)', valueName: 'ADDR' },
+      ...SERVE_OPTIONS,
       { name: 'read-only', type: 'boolean', help: 'refuse writes' },
-      { name: 'export', type: 'string', help: 'also serve the export under this name', valueName: 'NAME' },
-      { name: 'tls-dir', type: 'string', help: 'directory with ca.pem, server.pem and server.key', valueName: 'DIR' },
     ],
     run: serve,
   },
@@ -249,5 +349,28 @@ export const DISK_COMMANDS: readonly CommandSpec[] = [
       return { keyFile: file };
     },
     human: (r) => `wrote ${(r as { keyFile: string }).keyFile}`,
+  },
+  {
+    path: ['disk', 'recover'],
+    summary: 'recover a disk with KMS access: fetch its KEK, unwrap its DEK, then serve it read-only or write a volume key file',
+    positionals: [{ name: 'extent', required: true }],
+    options: [
+      { name: 'kms', type: 'string', help: 'KMIP server(s) of the key provider (default: D/run/endpoints.json)', valueName: 'HOST:PORT[,...]' },
+      { name: 'ca', type: 'string', help: 'CA of the KMS certificate (PEM)', valueName: 'F' },
+      { name: 'cert', type: 'string', help: 'client certificate of an identity allowed to Get the KEK (PEM)', valueName: 'F' },
+      { name: 'key', type: 'string', help: 'its private key (PEM)', valueName: 'F' },
+      { name: 'servername', type: 'string', help: 'name to check the KMS certificate against', valueName: 'NAME' },
+      { name: 'data', type: 'string', help: 'a `cryptvisor up` directory: its KMS and administrator identity', valueName: 'D' },
+      { name: 'vm-uuid', type: 'string', help: 'VM the disk belongs to (default: from the VM folder beside the extent)', valueName: 'UUID' },
+      { name: 'disk-id', type: 'string', help: 'disk ID within the VM (default: from the VM folder)', valueName: 'ID' },
+      { name: 'volume-key-file', type: 'string', help: 'write the raw 64-byte volume key here (mode 0600) for cryptsetup', valueName: 'OUT' },
+      { name: 'serve', type: 'string', help: 'same as --socket', valueName: 'SOCKET' },
+      ...SERVE_OPTIONS,
+    ],
+    run: recover,
+    human: (r) => {
+      const o = r as { image: string; keyId: string; volumeKeyFile: string };
+      return `recovered the volume key of ${o.image} (KEK ${o.keyId}) into ${o.volumeKeyFile}\nopen it with: cryptsetup open --volume-key-file ${o.volumeKeyFile} ${o.image} NAME`;
+    },
   },
 ];
