@@ -6,6 +6,7 @@ import { CenterError } from './errors.js';
 import { readJsonBody, sendJson } from './http-io.js';
 import { buildOpenApi } from './openapi.js';
 import { ROUTES, routeBody, type CenterServices, type Route } from './routes.js';
+import { isUiPath, serveUi } from './web-ui.js';
 
 interface CompiledRoute {
   readonly route: Route;
@@ -44,6 +45,10 @@ export async function handleRequest(
     const url = new URL(req.url ?? '/', 'https://center');
     path = url.pathname;
     const method = req.method ?? 'GET';
+    if (isUiPath(path)) {
+      await serveUi(res, path, method);
+      return;
+    }
     if (method === 'GET' && path === '/api/docs') {
       sendJson(res, 200, OPENAPI);
       return;
