@@ -1,65 +1,78 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { UP_COMMANDS } from './up.js';
+import { dataDir, endpointsOf, isOurProcess, readUpState, upLayout } from '../up-layout.js';
+import { choosePorts } from '../up-setup.js';
 
-const CLI = fileURLToPath(new URL('../../../../bin/cryptvisor.js', import.meta.url));
+// The whole system under `up` runs as real processes in test/system/up.test.ts; these are the parts.
 
-function waitFor(check: () => boolean, ms: number): Promise<void> {
-  const deadline = Date.now() + ms;
-  return new Promise((resolve, reject) => {
-    const tick = (): void => {
-      if (check()) resolve();
-      else if (Date.now() > deadline) reject(new Error('timed out'));
-      else setTimeout(tick, 50);
-    };
-    tick();
+test('up: the data dir is --data, else CRYPTVISOR_DATA, else ./.cryptvisor', () => {
+  assert.equal(dataDir('/a/b', { CRYPTVISOR_DATA: '/c' }), '/a/b');
+  assert.equal(dataDir(undefined, { CRYPTVISOR_DATA: '/c' }), '/c');
+  assert.equal(dataDir(undefined, {}), join(process.cwd(), '.cryptvisor'));
+  const l = upLayout('/d');
+  assert.equal(l.pidFile('host-2'), '/d/run/host-2.pid');
+  assert.equal(l.credentials, '/d/credentials.json');
+  assert.equal(l.endpoints, '/d/run/endpoints.json');
+  assert.equal(l.host('host-1'), '/d/hosts/host-1');
+});
+
+test('up: endpoints.json has exactly the shape of DESIGN §10', () => {
+  const e = endpointsOf({ kms: 5696, center: 8443, hosts: { 'host-1': 9001, 'host-2': 9002 } });
+  assert.deepEqual(e, {
+    kms: { kmip: '127.0.0.1:5696', https: 'https://127.0.0.1:5696' },
+    center: 'https://127.0.0.1:8443',
+    hosts: { 'host-1': { api: 'https://127.0.0.1:9001' }, 'host-2': { api: 'https://127.0.0.1:9002' } },
   });
-}
+});
 
-function pidOf(file: string): number | undefined {
+test('up: saved ports are reused; new hosts get distinct free ports', async () => {
+  const saved = { kms: 40001, center: 40002, hosts: { 'host-1': 40003 } };
+  const p = await choosePorts(saved, 3);
+  assert.equal(p.kms, 40001);
+  assert.equal(p.center, 40002);
+  assert.equal(p.hosts['host-1'], 40003);
+  const all = [p.kms, p.center, ...Object.values(p.hosts)];
+  assert.equal(new Set(all).size, 5);
+  const fresh = await choosePorts(undefined, 2);
+  assert.equal(new Set([fresh.kms, fresh.center, ...Object.values(fresh.hosts)]).size, 4);
+});
+
+test('up: a state file of another version is refused with state_invalid; a stale pid is not ours', () => {
+  const d = mkdtempSync(join(tmpdir(), 'cv-up-unit-'));
   try {
-    return Number(readFileSync(file, 'utf8').trim());
-  } catch {
-    return undefined;
+    const l = upLayout(d);
+    assert.deepEqual(readUpState(l), { version: 1 });
+    writeFileSync(l.state, '{"version":9}');
+    assert.throws(() => readUpState(l), { code: 'state_invalid' });
+    assert.equal(isOurProcess(process.pid, d), false, 'the test runner is not a cryptvisor service of d');
+  } finally {
+    rmSync(d, { recursive: true, force: true });
   }
-}
+});
 
-test('up: inits and serves the KMS, writes pids and endpoints, restarts a killed KMS, stops on SIGINT', { timeout: 120_000 }, async (t) => {
-  const data = mkdtempSync(join(tmpdir(), 'cv-up-'));
-  t.after(() => rmSync(data, { recursive: true, force: true }));
-  const up = spawn(process.execPath, [CLI, 'up', '--data', data], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  up.stdout.on('data', (c: Buffer) => (out += c.toString()));
-  up.stderr.on('data', () => undefined);
-  const exited = new Promise<number | null>((r) => up.once('exit', (code) => r(code)));
-  t.after(() => {
-    if (up.exitCode === null) up.kill('SIGKILL');
-  });
-  await waitFor(() => out.includes('ready\n'), 90_000);
-  assert.match(out, /admin client certificate: .*admin\.pem/);
-  const endpoints = JSON.parse(readFileSync(join(data, 'run', 'endpoints.json'), 'utf8')) as { kms: { kmip: string; https: string } };
-  assert.match(endpoints.kms.kmip, /^127\.0\.0\.1:\d+$/);
-  assert.equal(endpoints.kms.https, `https://${endpoints.kms.kmip}`);
-  assert.equal(pidOf(join(data, 'run', 'up.pid')), up.pid);
-  assert.ok(existsSync(join(data, 'kms', 'pki', 'admin.pem')));
-  const first = pidOf(join(data, 'run', 'kms.pid')) as number;
-  process.kill(first, 'SIGKILL');
-  await waitFor(() => {
-    const p = pidOf(join(data, 'run', 'kms.pid'));
-    return p !== undefined && p !== first;
-  }, 20_000);
-  const status = spawn(process.execPath, [CLI, 'status', '--data', data, '--json'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let sOut = '';
-  status.stdout.on('data', (c: Buffer) => (sOut += c.toString()));
-  await new Promise((r) => status.once('exit', r));
-  const s = JSON.parse(sOut) as { up: boolean; kms: { pid: number | null } };
-  assert.equal(s.up, true);
-  up.kill('SIGINT');
-  assert.equal(await exited, 0);
-  assert.ok(!existsSync(join(data, 'run', 'up.pid')), 'pid file removed');
-  assert.ok(!existsSync(join(data, 'run', 'endpoints.json')), 'endpoints removed');
+test('up: --hosts is checked before anything starts', async () => {
+  const spec = UP_COMMANDS.find((c) => c.path[0] === 'up')!;
+  const d = mkdtempSync(join(tmpdir(), 'cv-up-unit-'));
+  try {
+    await assert.rejects(
+      spec.run({
+        args: { positionals: {}, options: { data: d, hosts: '0' } },
+        json: false,
+        env: {},
+        stdout: process.stdout,
+        stderr: process.stderr,
+        stdin: process.stdin,
+        isTTY: false,
+        logger: (await import('../../common/logging.js')).silentLogger(),
+        signal: new AbortController().signal,
+      }),
+      { code: 'usage' },
+    );
+  } finally {
+    rmSync(d, { recursive: true, force: true });
+  }
 });

@@ -1,102 +1,52 @@
 /**
- * `cryptvisor up | down | status` (DESIGN.md §10), first version: the KMS alone. `up` inits the
- * KMS in D/kms on the first run, then runs `kms serve` as a child process, restarts it about a
- * second after it dies, records pids in D/run, writes D/run/endpoints.json atomically once the
- * KMS accepts connections, prints `ready`, and stops cleanly on Ctrl-C.
+ * `cryptvisor up | down | status` (DESIGN.md §10, docs/up.md): the whole system on localhost. `up`
+ * initializes what is missing (up-setup.ts), runs the KMS, center and N agents each as its own
+ * child process (supervisor.ts: restarted about a second after it dies, one merged tagged log),
+ * and, once every service accepts connections and the first-run setup is done, writes
+ * D/run/endpoints.json atomically and prints `ready`. SIGINT/SIGTERM stop everything.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { createConnection, createServer } from 'node:net';
-import { join, resolve } from 'node:path';
+import { createWriteStream, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { createConnection } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { writeFileAtomic } from '../../common/atomic-write.js';
 import { CommonError } from '../../common/errors.js';
-import { initKms } from '../../kms/init.js';
-import { str, type CommandContext, type CommandSpec } from '../command.js';
+import { flag, str, type CommandContext, type CommandSpec } from '../command.js';
+import { Supervisor } from '../supervisor.js';
+import { UpError } from '../up-errors.js';
+import {
+  CENTER,
+  KMS,
+  alive,
+  dataDir,
+  endpointsOf,
+  hostName,
+  isOurProcess,
+  isUpProcess,
+  readEndpoints,
+  readPid,
+  readUpState,
+  upLayout,
+  writeUpState,
+  type UpLayout,
+  type UpPorts,
+} from '../up-layout.js';
+import {
+  addHosts,
+  choosePorts,
+  createExamples,
+  initServices,
+  loginAdmin,
+  readCredentials,
+  setUpProvider,
+} from '../up-setup.js';
 
-const PREFERRED_KMS_PORT = 5696;
-const RESTART_DELAY_MS = 1000;
-const CLI = fileURLToPath(new URL('../../../../bin/cryptvisor.js', import.meta.url));
+export const CLI = fileURLToPath(new URL('../../../../bin/cryptvisor.js', import.meta.url));
+const START_TIMEOUT_MS = 120_000;
+const MAX_HOSTS = 64;
 
-interface Layout {
-  readonly data: string;
-  readonly kms: string;
-  readonly run: string;
-  readonly upPid: string;
-  readonly kmsPid: string;
-  readonly endpoints: string;
-  readonly ports: string;
-}
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-function layout(ctx: CommandContext): Layout {
-  const data = resolve(str(ctx.args, 'data') ?? ctx.env['CRYPTVISOR_DATA'] ?? '.cryptvisor');
-  const run = join(data, 'run');
-  return {
-    data,
-    kms: join(data, 'kms'),
-    run,
-    upPid: join(run, 'up.pid'),
-    kmsPid: join(run, 'kms.pid'),
-    endpoints: join(run, 'endpoints.json'),
-    ports: join(run, 'ports.json'),
-  };
-}
-
-function writeAtomic(file: string, text: string): void {
-  const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, text, { mode: 0o644 });
-  renameSync(tmp, file);
-}
-
-function readPid(file: string): number | undefined {
-  try {
-    const n = Number(readFileSync(file, 'utf8').trim());
-    return Number.isInteger(n) && n > 0 ? n : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function alive(pid: number | undefined): boolean {
-  if (pid === undefined) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-function portFree(port: number): Promise<boolean> {
-  return new Promise((res) => {
-    const s = createServer();
-    s.once('error', () => res(false));
-    s.listen(port, '127.0.0.1', () => s.close(() => res(true)));
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => res(p));
-    });
-  });
-}
-
-/** The KMS port: the one of earlier runs, else 5696 if free, else any free port. */
-async function kmsPort(l: Layout): Promise<number> {
-  if (existsSync(l.ports)) {
-    const saved = (JSON.parse(readFileSync(l.ports, 'utf8')) as { kms?: number }).kms;
-    if (typeof saved === 'number') return saved;
-  }
-  const port = (await portFree(PREFERRED_KMS_PORT)) ? PREFERRED_KMS_PORT : await freePort();
-  writeAtomic(l.ports, JSON.stringify({ kms: port }) + '\n');
-  return port;
-}
-
-function accepts(port: number): Promise<boolean> {
+export function accepts(port: number): Promise<boolean> {
   return new Promise((res) => {
     const s = createConnection({ host: '127.0.0.1', port });
     s.once('connect', () => {
@@ -107,107 +57,205 @@ function accepts(port: number): Promise<boolean> {
   });
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+function layoutOf(ctx: CommandContext): UpLayout {
+  return upLayout(dataDir(str(ctx.args, 'data'), ctx.env));
+}
 
-async function up(ctx: CommandContext): Promise<unknown> {
-  const l = layout(ctx);
-  mkdirSync(l.run, { recursive: true, mode: 0o700 });
-  const running = readPid(l.upPid);
-  if (alive(running) && running !== process.pid) {
-    throw new CommonError('file_exists', `cryptvisor is already up in ${l.data} (pid ${running}); stop it with: cryptvisor down --data ${l.data}`);
-  }
-  writeAtomic(l.upPid, `${process.pid}\n`);
-  const say = (line: string): void => void ctx.stdout.write(line + '\n');
-  try {
-    if (!existsSync(join(l.kms, 'root.key'))) {
-      say(`initializing the KMS in ${l.kms}`);
-      await initKms({ dataDir: l.kms, sans: ['localhost', '127.0.0.1'], logger: ctx.logger });
+function hostCount(ctx: CommandContext): number {
+  const text = str(ctx.args, 'hosts');
+  if (text === undefined) return 2;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_HOSTS) throw new CommonError('usage', `--hosts must be a whole number from 1 to ${MAX_HOSTS}`);
+  return n;
+}
+
+/** Services of this data dir left running by an `up` that was killed: stopped before starting anew. */
+async function killStale(l: UpLayout, names: readonly string[]): Promise<number> {
+  let killed = 0;
+  for (const name of names) {
+    const pid = readPid(l.pidFile(name));
+    if (isOurProcess(pid, l.data)) {
+      process.kill(pid, 'SIGKILL');
+      killed++;
+      const deadline = Date.now() + 5000;
+      while (alive(pid) && Date.now() < deadline) await sleep(50);
     }
-    const port = await kmsPort(l);
-    let child: ChildProcess | undefined;
-    let stopping = false;
-    const start = (): void => {
-      const c = spawn(process.execPath, [CLI, 'kms', 'serve', '--data', l.kms, '--host', '127.0.0.1', '--port', String(port)], {
-        stdio: ['ignore', 'ignore', 'inherit'],
-        env: { ...ctx.env },
-      });
-      child = c;
-      if (c.pid !== undefined) writeAtomic(l.kmsPid, `${c.pid}\n`);
-      c.once('exit', (code, signal) => {
-        if (stopping) return;
-        ctx.logger.warn({ code, signal }, 'the KMS exited; restarting');
-        ctx.stderr.write(`kms exited (${signal ?? code}); restarting in 1 s\n`);
-        setTimeout(() => {
-          if (!stopping) start();
-        }, RESTART_DELAY_MS);
-      });
-    };
-    start();
-    const deadline = Date.now() + 60_000;
+    rmSync(l.pidFile(name), { force: true });
+  }
+  return killed;
+}
+
+function serviceNames(ports: UpPorts): string[] {
+  return [KMS, CENTER, ...Object.keys(ports.hosts)];
+}
+
+async function waitAccepting(ports: UpPorts, hosts: readonly string[], signal: AbortSignal): Promise<void> {
+  const all = [ports.kms, ports.center, ...hosts.map((h) => ports.hosts[h] as number)];
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  for (const port of all) {
     while (!(await accepts(port))) {
-      if (ctx.signal.aborted) break;
-      if (Date.now() > deadline) throw new CommonError('internal', `the KMS did not start listening on port ${port}`);
+      if (signal.aborted) return;
+      if (Date.now() > deadline) throw new UpError('start_failed', `no service started listening on 127.0.0.1:${port} (see the log above)`);
       await sleep(100);
     }
+  }
+}
+
+async function up(ctx: CommandContext): Promise<unknown> {
+  const l = layoutOf(ctx);
+  const hosts = hostCount(ctx);
+  mkdirSync(l.run, { recursive: true, mode: 0o700 });
+  mkdirSync(l.logs, { recursive: true, mode: 0o700 });
+  const running = readPid(l.upPid);
+  if (running !== process.pid && isUpProcess(running)) {
+    throw new UpError('already_up', `cryptvisor is already up in ${l.data} (pid ${running}); stop it with: cryptvisor down --data ${l.data}`);
+  }
+  await writeFileAtomic(l.upPid, `${process.pid}\n`, { mode: 0o644 });
+  const logFile = createWriteStream(`${l.logs}/up.log`, { flags: 'a', mode: 0o600 });
+  const log = (line: string): void => {
+    ctx.stdout.write(line + '\n');
+    logFile.write(line + '\n');
+  };
+  const say = (line: string): void => log(`[up] ${line}`);
+  let supervisor: Supervisor | undefined;
+  const killChildren = (): void => supervisor?.killAll();
+  process.once('exit', killChildren);
+  try {
+    let state = readUpState(l);
+    const ports = await choosePorts(state.ports, hosts);
+    state = { ...state, ports };
+    await writeUpState(l, state);
+    const stale = await killStale(l, serviceNames(ports));
+    if (stale > 0) say(`stopped ${stale} service process(es) left by an earlier run`);
+    const firstRun = !existsSync(l.credentials);
+    state = await initServices(l, state, hosts, ctx.logger, say);
+    await writeUpState(l, state);
+
+    const env = { ...ctx.env, CRYPTVISOR_LOG_LEVEL: ctx.env['CRYPTVISOR_LOG_LEVEL'] ?? 'info', CRYPTVISOR_DATA: l.data };
+    supervisor = new Supervisor({ env, log });
+    const sup = supervisor;
+    const hostNames = Array.from({ length: hosts }, (_, i) => hostName(i + 1));
+    sup.add({ name: KMS, pidFile: l.pidFile(KMS), argv: [CLI, 'kms', 'serve', '--data', l.kms, '--host', '127.0.0.1', '--port', String(ports.kms)] });
+    sup.add({ name: CENTER, pidFile: l.pidFile(CENTER), argv: [CLI, 'center', 'serve', '--data', l.center, '--host', '127.0.0.1', '--port', String(ports.center)] });
+    for (const h of hostNames) {
+      sup.add({ name: h, pidFile: l.pidFile(h), argv: [CLI, 'agent', 'serve', '--data', l.host(h), '--host', '127.0.0.1', '--port', String(ports.hosts[h] as number)] });
+    }
+    await waitAccepting(ports, hostNames, ctx.signal);
+
     if (!ctx.signal.aborted) {
-      writeAtomic(l.endpoints, JSON.stringify({ kms: { kmip: `127.0.0.1:${port}`, https: `https://127.0.0.1:${port}` } }, null, 2) + '\n');
-      say(`KMS: KMIP on 127.0.0.1:${port}, HTTPS on https://127.0.0.1:${port}`);
-      say(`admin client certificate: ${join(l.kms, 'pki', 'admin.pem')} (key ${join(l.kms, 'pki', 'admin.key')}, CA ${join(l.kms, 'pki', 'ca.pem')})`);
-      say('ready');
+      const admin = await loginAdmin(l);
+      if (!state.providerReady) {
+        await setUpProvider(l, admin, ports.kms);
+        state = { ...state, providerReady: true };
+        await writeUpState(l, state);
+        say(`the local KMS (127.0.0.1:${ports.kms}) is center's default key provider, trusted both ways`);
+      }
+      state = await addHosts(l, state, admin, say);
+      await writeUpState(l, state);
+      if (!state.examplesDone) {
+        const done = flag(ctx.args, 'no-examples') || (await createExamples(l, CLI, hosts, env, say));
+        state = { ...state, examplesDone: done };
+        await writeUpState(l, state);
+      }
+      const endpoints = endpointsOf({ ...ports, hosts: Object.fromEntries(hostNames.map((h) => [h, ports.hosts[h] as number])) });
+      await writeFileAtomic(l.endpoints, JSON.stringify(endpoints, null, 2) + '\n', { mode: 0o644 });
+      const creds = readCredentials(l);
+      say(`center:      ${creds.url}`);
+      if (firstRun) {
+        say(`user:        ${creds.user}`);
+        say(`password:    ${creds.password}`);
+      }
+      say(`credentials: ${l.credentials} (url, user, password, ca)`);
+      say(`commands:    cryptvisor vm list --data ${l.data}   (or export CRYPTVISOR_DATA=${l.data})`);
+      say(`stop with Ctrl-C or: cryptvisor down --data ${l.data}`);
+      ctx.stdout.write('ready\n');
+      logFile.write('ready\n');
     }
     await new Promise<void>((r) => {
       if (ctx.signal.aborted) r();
       else ctx.signal.addEventListener('abort', () => r(), { once: true });
     });
-    stopping = true;
-    await stopChild(child);
+    say('stopping');
+    await sup.stop([...hostNames, CENTER, KMS]);
     say('stopped');
     return undefined;
+  } catch (err) {
+    if (supervisor) await supervisor.stop();
+    throw err;
   } finally {
-    rmSync(l.kmsPid, { force: true });
+    process.removeListener('exit', killChildren);
     rmSync(l.endpoints, { force: true });
     if (readPid(l.upPid) === process.pid) rmSync(l.upPid, { force: true });
+    await new Promise<void>((r) => logFile.end(() => r()));
   }
 }
 
-async function stopChild(child: ChildProcess | undefined): Promise<void> {
-  if (!child || child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-  await exited;
-  clearTimeout(timer);
+async function down(ctx: CommandContext): Promise<unknown> {
+  const l = layoutOf(ctx);
+  const pid = readPid(l.upPid);
+  if (isUpProcess(pid)) {
+    process.kill(pid, 'SIGTERM');
+    const deadline = Date.now() + 30_000;
+    while (alive(pid) && Date.now() < deadline) await sleep(100);
+    if (alive(pid)) throw new UpError('start_failed', `cryptvisor up (pid ${pid}) did not stop within 30 s`);
+    return { stopped: true, message: `stopped cryptvisor in ${l.data}` };
+  }
+  const state = readUpState(l);
+  const stale = state.ports ? await killStale(l, serviceNames(state.ports)) : 0;
+  rmSync(l.upPid, { force: true });
+  rmSync(l.endpoints, { force: true });
+  if (stale > 0) return { stopped: true, message: `cryptvisor up was not running in ${l.data}; stopped ${stale} service process(es) it left` };
+  return { stopped: false, message: `cryptvisor is not up in ${l.data}` };
 }
 
-async function down(ctx: CommandContext): Promise<unknown> {
-  const l = layout(ctx);
-  const pid = readPid(l.upPid);
-  if (!alive(pid)) return { stopped: false, message: `cryptvisor is not up in ${l.data}` };
-  process.kill(pid as number, 'SIGTERM');
-  const deadline = Date.now() + 20_000;
-  while (alive(pid) && Date.now() < deadline) await sleep(100);
-  if (alive(pid)) throw new CommonError('internal', `cryptvisor (pid ${pid}) did not stop`);
-  return { stopped: true, message: `stopped cryptvisor in ${l.data}` };
+interface ServiceStatus {
+  readonly name: string;
+  readonly pid: number | null;
+  readonly alive: boolean;
+  readonly endpoint: string | null;
+  readonly accepting: boolean;
 }
 
 async function status(ctx: CommandContext): Promise<unknown> {
-  const l = layout(ctx);
+  const l = layoutOf(ctx);
   const upPid = readPid(l.upPid);
-  const kmsPid = readPid(l.kmsPid);
-  const endpoints = existsSync(l.endpoints) ? (JSON.parse(readFileSync(l.endpoints, 'utf8')) as { kms?: { kmip: string } }) : undefined;
-  const port = endpoints?.kms ? Number(endpoints.kms.kmip.split(':').pop()) : undefined;
-  return {
-    data: l.data,
-    up: alive(upPid),
-    upPid: alive(upPid) ? upPid : null,
-    kms: { pid: alive(kmsPid) ? kmsPid : null, accepting: port !== undefined ? await accepts(port) : false, endpoints: endpoints?.kms ?? null },
+  const upAlive = isUpProcess(upPid);
+  const state = existsSync(l.state) ? readUpState(l) : { version: 1 as const };
+  const endpoints = readEndpoints(l) ?? (state.ports ? endpointsOf(state.ports) : undefined);
+  const services: ServiceStatus[] = [];
+  const entry = async (name: string, endpoint: string | undefined, port: number | undefined): Promise<void> => {
+    const pid = readPid(l.pidFile(name));
+    const live = isOurProcess(pid, l.data);
+    services.push({
+      name,
+      pid: live ? pid : null,
+      alive: live,
+      endpoint: endpoint ?? null,
+      accepting: port !== undefined ? await accepts(port) : false,
+    });
   };
+  const portOf = (url: string | undefined): number | undefined => (url ? Number(url.split(':').pop()) : undefined);
+  if (endpoints) {
+    await entry(KMS, endpoints.kms.kmip, portOf(endpoints.kms.kmip));
+    await entry(CENTER, endpoints.center, portOf(endpoints.center));
+    for (const [h, e] of Object.entries(endpoints.hosts)) await entry(h, e.api, portOf(e.api));
+  }
+  return { data: l.data, up: upAlive, pid: upAlive ? upPid : null, ready: upAlive && existsSync(l.endpoints), services };
 }
 
 const DATA = { name: 'data', type: 'string', valueName: 'D', help: 'data directory (default $CRYPTVISOR_DATA, else ./.cryptvisor)' } as const;
 
 export const UP_COMMANDS: readonly CommandSpec[] = [
-  { path: ['up'], summary: 'run the system on localhost (for now: the KMS) until Ctrl-C', options: [DATA], run: up },
+  {
+    path: ['up'],
+    summary: 'run the whole system on localhost (KMS, center, N host agents) until Ctrl-C',
+    options: [
+      DATA,
+      { name: 'hosts', type: 'string', valueName: 'N', help: 'number of hosts (default 2)' },
+      { name: 'no-examples', type: 'boolean', help: 'do not create the example VMs on the first run' },
+    ],
+    run: up,
+  },
   {
     path: ['down'],
     summary: 'stop a running `cryptvisor up`',
@@ -217,16 +265,15 @@ export const UP_COMMANDS: readonly CommandSpec[] = [
   },
   {
     path: ['status'],
-    summary: 'show whether `cryptvisor up` and its services are running',
+    summary: 'show whether `cryptvisor up` and each of its services are running',
     options: [DATA],
     run: status,
     human(r) {
-      const s = r as { data: string; up: boolean; upPid: number | null; kms: { pid: number | null; accepting: boolean; endpoints: { kmip: string } | null } };
-      return [
-        `data: ${s.data}`,
-        `up:   ${s.up ? `running (pid ${s.upPid})` : 'not running'}`,
-        `kms:  ${s.kms.pid ? `pid ${s.kms.pid}` : 'no process'}${s.kms.endpoints ? `, ${s.kms.endpoints.kmip}` : ''}${s.kms.accepting ? ', accepting' : ''}`,
-      ].join('\n');
+      const s = r as { data: string; up: boolean; pid: number | null; ready: boolean; services: ServiceStatus[] };
+      const rows = s.services.map(
+        (v) => `${v.name.padEnd(8)} ${v.alive ? `pid ${v.pid}`.padEnd(11) : 'not running'} ${(v.endpoint ?? '').padEnd(26)} ${v.accepting ? 'accepting' : ''}`.trimEnd(),
+      );
+      return [`data: ${s.data}`, `up:   ${s.up ? `running (pid ${s.pid})${s.ready ? ', ready' : ', starting'}` : 'not running'}`, ...rows].join('\n');
     },
   },
 ];
