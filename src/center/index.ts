@@ -25,6 +25,7 @@ export {
 } from './providers.js';
 export { ROUTES, type Route } from './routes.js';
 export { BUILTIN_POLICY, VmService, type VmJson } from './vms.js';
+export { TaskService, type TaskContext, type TaskKind, type TaskRecord, type TaskState } from './tasks.js';
 export { startCenter, CENTER_VERSION, type RunningCenter, type StartCenterOptions } from './server.js';
 export {
   clearSession,

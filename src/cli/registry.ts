@@ -25,6 +25,7 @@ export const COMMAND_GROUPS: Readonly<Record<string, Loader>> = {
   provider: async () => (await import('./commands/provider.js')).PROVIDER_COMMANDS,
   host: async () => (await import('./commands/host.js')).HOST_COMMANDS,
   vm: async () => (await import('./commands/vm.js')).VM_COMMANDS,
+  task: async () => (await import('./commands/task.js')).TASK_COMMANDS,
   up,
   down: up,
   status: up,

@@ -100,11 +100,17 @@ describe('center hosts with a real agent and our KMS', () => {
     assert.equal(disks.length, 1);
     assert.deepEqual(Object.keys(disks[0]!).sort(), ['extentPath', 'id', 'keyId', 'sizeBytes']);
     assert.equal(disks[0]!['sizeBytes'], 1048576);
-    const plain = await s.admin.call<{ encrypted: boolean; keyId: string | null }>('POST', '/api/v1/vms', {
+    const task = await s.admin.call<{ id: string }>('POST', '/api/v1/vms', {
       name: 'vm2',
       host: 'host-1',
       disks: '1048576',
     });
+    const plain = (
+      await s.admin.call<{ result: { encrypted: boolean; keyId: string | null } }>(
+        'GET',
+        `/api/v1/tasks/${task.id}/wait?timeout=60`,
+      )
+    ).result;
     assert.equal(plain.encrypted, false);
     assert.equal(plain.keyId, null);
     const list = await cv(['vm', 'list', '--json'], { env: c.env });

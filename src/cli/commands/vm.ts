@@ -1,9 +1,14 @@
-/** `cryptvisor vm create|list|show|power-on|power-off` through center (DESIGN.md §10, docs/center.md). */
+/**
+ * `cryptvisor vm ...` through center (DESIGN.md §10, docs/center.md "VM operations"). Reads answer
+ * at once; every operation is a center task, waited for unless `--no-wait` (task.ts).
+ */
 import { CommonError } from '../../common/errors.js';
 import { parseSize } from '../../common/size.js';
 import type { VmJson } from '../../center/index.js';
-import { flag, pos, str, strs, type CommandSpec } from '../command.js';
+import { flag, pos, str, strs, type CommandContext, type CommandSpec, type OptionSpec } from '../command.js';
 import { DATA_OPTION, remote, table } from './login.js';
+import { NO_WAIT, runTask } from './task.js';
+import { VM_MOVE_COMMANDS } from './vm-move.js';
 
 const path = (name: string | undefined, rest = ''): string =>
   `/api/v1/vms/${encodeURIComponent(name ?? '')}${rest}`;
@@ -14,17 +19,55 @@ const show = (v: VmJson): string =>
       (d) => `  disk ${d.id}: ${d.sizeBytes} bytes ${d.extentPath}${d.nbdUri ? ` ${d.nbdUri}` : ''}`,
     ),
   ].join('\n');
+const humanVm = (r: unknown): string => show(r as VmJson);
 
-function power(action: 'power-on' | 'power-off'): CommandSpec {
+const NAME = [{ name: 'name', required: true }] as const;
+const HOST: OptionSpec = { name: 'host', type: 'string', required: true, help: 'the host', valueName: 'H' };
+const POLICY: OptionSpec = {
+  name: 'policy',
+  type: 'string',
+  help: 'encryption policy (default and built-in: "VM Encryption Policy")',
+  valueName: 'P',
+};
+const PLAIN: OptionSpec = { name: 'plain', type: 'boolean', help: 'no encryption' };
+const SIZE: OptionSpec = {
+  name: 'size',
+  type: 'string',
+  required: true,
+  help: 'the size',
+  valueName: 'SIZE',
+};
+
+/** --policy P or --plain, exactly one (create and import). */
+function policyOrPlain(ctx: CommandContext): { policy?: string } {
+  const policy = str(ctx.args, 'policy');
+  if ((policy === undefined) === !flag(ctx.args, 'plain'))
+    throw new CommonError('usage', 'give exactly one of --policy P or --plain');
+  return policy !== undefined ? { policy } : {};
+}
+
+/** `vm ACTION NAME`: a task on an existing VM, its result the VM. */
+function operation(
+  action: string,
+  summary: string,
+  options: readonly OptionSpec[] = [],
+  body?: (ctx: CommandContext) => unknown,
+): CommandSpec {
   return {
     path: ['vm', action],
-    summary: action === 'power-on' ? 'power a VM on' : 'power a VM off',
-    positionals: [{ name: 'name', required: true }],
-    options: [DATA_OPTION],
+    summary,
+    positionals: NAME,
+    options: [...options, NO_WAIT, DATA_OPTION],
     async run(ctx) {
-      return (await remote(ctx)).call<VmJson>('POST', path(pos(ctx.args, 'name'), `/${action}`));
+      return runTask(
+        ctx,
+        await remote(ctx),
+        'POST',
+        path(pos(ctx.args, 'name'), `/${action}`),
+        body?.(ctx) ?? {},
+      );
     },
-    human: (r) => show(r as VmJson),
+    human: humanVm,
   };
 }
 
@@ -32,9 +75,9 @@ export const VM_COMMANDS: readonly CommandSpec[] = [
   {
     path: ['vm', 'create'],
     summary: 'create a VM on a host: encrypted under a policy, or --plain',
-    positionals: [{ name: 'name', required: true }],
+    positionals: NAME,
     options: [
-      { name: 'host', type: 'string', required: true, help: 'the host', valueName: 'H' },
+      HOST,
       {
         name: 'disk',
         type: 'strings',
@@ -42,28 +85,50 @@ export const VM_COMMANDS: readonly CommandSpec[] = [
         help: 'a disk of SIZE (repeat for more)',
         valueName: 'SIZE',
       },
-      {
-        name: 'policy',
-        type: 'string',
-        help: 'encryption policy (the built-in one: "VM Encryption Policy")',
-        valueName: 'P',
-      },
-      { name: 'plain', type: 'boolean', help: 'no encryption' },
+      POLICY,
+      PLAIN,
+      NO_WAIT,
       DATA_OPTION,
     ],
     async run(ctx) {
-      const policy = str(ctx.args, 'policy');
-      if ((policy === undefined) === !flag(ctx.args, 'plain'))
-        throw new CommonError('usage', 'give exactly one of --policy P or --plain');
+      const policy = policyOrPlain(ctx);
       const disks = strs(ctx.args, 'disk').map(parseSize).join(',');
-      return (await remote(ctx)).call<VmJson>('POST', '/api/v1/vms', {
+      return runTask(ctx, await remote(ctx), 'POST', '/api/v1/vms', {
         name: pos(ctx.args, 'name'),
         host: str(ctx.args, 'host'),
         disks,
-        ...(policy !== undefined ? { policy } : {}),
+        ...policy,
       });
     },
-    human: (r) => show(r as VmJson),
+    human: humanVm,
+  },
+  {
+    path: ['vm', 'import'],
+    summary: 'import a VM from a raw image or a VMDK monolithicFlat descriptor (paths on the host)',
+    positionals: NAME,
+    options: [
+      HOST,
+      { name: 'raw', type: 'string', help: 'a raw disk image', valueName: 'IMG' },
+      { name: 'vmdk', type: 'string', help: 'a VMDK monolithicFlat descriptor', valueName: 'DESCRIPTOR' },
+      POLICY,
+      PLAIN,
+      NO_WAIT,
+      DATA_OPTION,
+    ],
+    async run(ctx) {
+      const raw = str(ctx.args, 'raw');
+      const vmdk = str(ctx.args, 'vmdk');
+      if ((raw === undefined) === (vmdk === undefined))
+        throw new CommonError('usage', 'give exactly one of --raw IMG or --vmdk DESCRIPTOR');
+      const policy = policyOrPlain(ctx);
+      return runTask(ctx, await remote(ctx), 'POST', '/api/v1/vms/import', {
+        name: pos(ctx.args, 'name'),
+        host: str(ctx.args, 'host'),
+        ...(raw !== undefined ? { raw } : { vmdk }),
+        ...policy,
+      });
+    },
+    human: humanVm,
   },
   {
     path: ['vm', 'list'],
@@ -88,13 +153,97 @@ export const VM_COMMANDS: readonly CommandSpec[] = [
   {
     path: ['vm', 'show'],
     summary: 'show a VM',
-    positionals: [{ name: 'name', required: true }],
+    positionals: NAME,
     options: [DATA_OPTION],
     async run(ctx) {
       return (await remote(ctx)).call<VmJson>('GET', path(pos(ctx.args, 'name')));
     },
-    human: (r) => show(r as VmJson),
+    human: humanVm,
   },
-  power('power-on'),
-  power('power-off'),
+  operation('encrypt', 'encrypt a powered-off VM, home and disks, under a policy', [POLICY], (ctx) => {
+    const policy = str(ctx.args, 'policy');
+    return policy !== undefined ? { policy } : {};
+  }),
+  operation('decrypt', 'decrypt a powered-off VM'),
+  operation(
+    'rekey',
+    'shallow rekey (a new KEK; also while on), or --deep (new DEKs, data re-encrypted; powered off)',
+    [{ name: 'deep', type: 'boolean', help: 'new DEKs too: every sector re-encrypted' }],
+    (ctx) => ({ deep: flag(ctx.args, 'deep') }),
+  ),
+  operation('unlock', "push the VM's keys to its host (each fetched once)"),
+  operation('power-on', 'power a VM on'),
+  operation('power-off', 'power a VM off'),
+  operation('suspend', 'suspend a running VM'),
+  operation('resume', 'resume a suspended VM'),
+  operation('snapshot', 'snapshot a running VM'),
+  {
+    path: ['vm', 'register'],
+    summary: 'register a VM folder on the datastore with a host',
+    positionals: [{ name: 'path', required: true }],
+    options: [HOST, NO_WAIT, DATA_OPTION],
+    async run(ctx) {
+      return runTask(ctx, await remote(ctx), 'POST', '/api/v1/vms/register', {
+        path: pos(ctx.args, 'path'),
+        host: str(ctx.args, 'host'),
+      });
+    },
+    human: humanVm,
+  },
+  {
+    path: ['vm', 'unregister'],
+    summary: 'unregister a VM from its host (its folder stays on the datastore)',
+    positionals: NAME,
+    options: [NO_WAIT, DATA_OPTION],
+    async run(ctx) {
+      return runTask(ctx, await remote(ctx), 'POST', path(pos(ctx.args, 'name'), '/unregister'), {});
+    },
+    human: (r) =>
+      `unregistered ${(r as { name: string }).name}; its folder is ${(r as { path: string }).path}`,
+  },
+  {
+    path: ['vm', 'delete'],
+    summary: 'delete a powered-off VM and its files (needs --yes)',
+    positionals: NAME,
+    options: [
+      { name: 'yes', type: 'boolean', help: 'confirm: the VM and its disks are gone' },
+      NO_WAIT,
+      DATA_OPTION,
+    ],
+    async run(ctx) {
+      if (!flag(ctx.args, 'yes'))
+        throw new CommonError('usage', 'vm delete removes the VM and its disks: add --yes');
+      return runTask(ctx, await remote(ctx), 'DELETE', path(pos(ctx.args, 'name')));
+    },
+    human: (r) => `deleted ${(r as { name: string }).name}`,
+  },
+  {
+    path: ['vm', 'disk', 'add'],
+    summary: 'add a disk to a powered-off VM',
+    positionals: NAME,
+    options: [SIZE, NO_WAIT, DATA_OPTION],
+    async run(ctx) {
+      return runTask(ctx, await remote(ctx), 'POST', path(pos(ctx.args, 'name'), '/disks'), {
+        sizeBytes: parseSize(str(ctx.args, 'size') ?? ''),
+      });
+    },
+    human: humanVm,
+  },
+  {
+    path: ['vm', 'disk', 'grow'],
+    summary: 'grow a disk of a powered-off VM',
+    positionals: [
+      { name: 'name', required: true },
+      { name: 'disk', required: true },
+    ],
+    options: [SIZE, NO_WAIT, DATA_OPTION],
+    async run(ctx) {
+      const disk = encodeURIComponent(pos(ctx.args, 'disk') ?? '');
+      return runTask(ctx, await remote(ctx), 'POST', path(pos(ctx.args, 'name'), `/disks/${disk}/grow`), {
+        sizeBytes: parseSize(str(ctx.args, 'size') ?? ''),
+      });
+    },
+    human: humanVm,
+  },
+  ...VM_MOVE_COMMANDS,
 ];
