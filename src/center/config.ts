@@ -11,6 +11,10 @@ export interface CenterConfig {
   readonly sessionHours: number;
   /** Seconds between heartbeats of every host. */
   readonly heartbeatSeconds: number;
+  /** Seconds a fetched KEK stays in center's memory cache; 0 (the default) turns the cache off. */
+  readonly kekCacheSeconds: number;
+  /** Seconds between alarm checks (alarms.ts); 0 checks only on demand and after heartbeats. */
+  readonly alarmCheckSeconds: number;
 }
 
 const port = (v: unknown): string | undefined =>
@@ -25,6 +29,16 @@ export const CENTER_SCHEMA: Schema = {
     default: 5,
     check: (v) =>
       (v as number) >= 0.1 && (v as number) <= 3600 ? undefined : 'must be between 0.1 and 3600 seconds',
+  },
+  kekCacheSeconds: {
+    type: 'number',
+    default: 0,
+    check: (v) => ((v as number) >= 0 && (v as number) <= 86_400 ? undefined : 'must be 0 to 86400 seconds'),
+  },
+  alarmCheckSeconds: {
+    type: 'number',
+    default: 60,
+    check: (v) => ((v as number) >= 0 && (v as number) <= 86_400 ? undefined : 'must be 0 to 86400 seconds'),
   },
   sessionHours: {
     type: 'number',

@@ -31,7 +31,9 @@ export type CenterErrorCode =
   | 'task_not_found'
   | 'task_not_cancellable'
   | 'vm_power_state'
-  | 'vm_crypto_state';
+  | 'vm_crypto_state'
+  | 'key_not_found'
+  | 'audit_broken';
 
 export const CENTER_ERROR_KINDS: Readonly<Record<CenterErrorCode, ErrorKind>> = Object.freeze({
   invalid_request: 'invalid',
@@ -64,6 +66,8 @@ export const CENTER_ERROR_KINDS: Readonly<Record<CenterErrorCode, ErrorKind>> = 
   task_not_cancellable: 'conflict',
   vm_power_state: 'conflict',
   vm_crypto_state: 'conflict',
+  key_not_found: 'not_found',
+  audit_broken: 'failed',
 });
 
 export class CenterError extends CryptvisorError {

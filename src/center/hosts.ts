@@ -12,6 +12,7 @@ import type { Logger } from '../common/logging.js';
 import { normalizeFingerprint } from './client.js';
 import { CenterError } from './errors.js';
 import { jsonRequest } from './json-request.js';
+import type { KekCache } from './kek-cache.js';
 import { pinnedConnect, PinMismatchError } from './pinned-tls.js';
 import type { ProviderManager } from './providers.js';
 import type { CenterStore, HostRecord } from './store/index.js';
@@ -36,6 +37,8 @@ export class HostManager {
   private readonly hostKeyQueue = new Map<string, Promise<unknown>>();
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<unknown> | undefined;
+  /** The optional KEK cache (kek-cache.ts; off unless center.json sets kekCacheSeconds). */
+  kekCache: KekCache | undefined;
 
   constructor(
     private readonly store: CenterStore,
@@ -83,11 +86,24 @@ export class HostManager {
     path: string,
     extra: Record<string, string>,
   ): Promise<void> {
+    const key = await this.fetchKey(ref);
+    try {
+      await this.call(h, method, path, { ...extra, key: key.toString('base64') });
+    } finally {
+      key.fill(0);
+    }
+  }
+
+  /** The key from the KEK cache when it is on and holds it, else a KMIP Get; the caller zeroes it. */
+  private async fetchKey(ref: KeyRef): Promise<Buffer> {
+    const cached = this.kekCache?.get(ref);
+    if (cached) return cached;
     const { client } = await this.providers.client(ref.keyProviderId);
     const obj = await client.get(ref.keyId);
     try {
-      const key = obj.material.use((b) => Buffer.from(b).toString('base64'));
-      await this.call(h, method, path, { ...extra, key });
+      const key = obj.material.bytes();
+      this.kekCache?.put(ref, key);
+      return key;
     } finally {
       obj.material.dispose();
     }

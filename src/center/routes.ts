@@ -3,9 +3,12 @@
  * privilege it needs. The dispatcher (api.ts) authenticates, validates and authorizes before a
  * handler runs; the OpenAPI document is generated from this table.
  */
+import type { AlarmService } from './alarms.js';
 import { audited, type Auth, type Principal } from './auth.js';
 import { HOST_ROUTES } from './host-routes.js';
 import type { HostManager } from './hosts.js';
+import type { CenterMetrics } from './metrics.js';
+import { OPS_ROUTES } from './ops-routes.js';
 import type { ProviderManager } from './providers.js';
 import { VM_ROUTES } from './vm-routes.js';
 import type { VmService } from './vms.js';
@@ -25,6 +28,8 @@ export interface CenterServices {
   readonly hosts: HostManager;
   readonly vms: VmService;
   readonly tasks: TaskService;
+  readonly alarms: AlarmService;
+  readonly metrics: CenterMetrics;
   readonly version: string;
 }
 
@@ -259,7 +264,7 @@ const ACCOUNT_ROUTES: readonly Route[] = [
   },
 ];
 
-export const ROUTES: readonly Route[] = [...ACCOUNT_ROUTES, ...PROVIDER_ROUTES, ...HOST_ROUTES, ...VM_ROUTES, ...TASK_ROUTES];
+export const ROUTES: readonly Route[] = [...ACCOUNT_ROUTES, ...PROVIDER_ROUTES, ...HOST_ROUTES, ...VM_ROUTES, ...TASK_ROUTES, ...OPS_ROUTES];
 
 /** Validates a body against a route's schema (routes without one take no body). */
 export function routeBody(route: Route, body: Body): Body {

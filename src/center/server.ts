@@ -8,11 +8,20 @@ import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import type { Logger } from '../common/logging.js';
 import { silentLogger } from '../common/logging.js';
+import { AlarmService } from './alarms.js';
 import { handleRequest } from './api.js';
 import { Auth } from './auth.js';
 import { loadCenterConfig } from './config.js';
-import { HostManager } from './hosts.js';
-import { ProviderManager } from './providers.js';
+import type { HostManager } from './hosts.js';
+import { KekCache } from './kek-cache.js';
+import {
+  CenterMetrics,
+  countRequests,
+  MeteredProviderManager,
+  ObservedHostManager,
+  serveMetrics,
+} from './metrics.js';
+import type { ProviderManager } from './providers.js';
 import { VmService } from './vms.js';
 import { TASK_KINDS } from './task-kinds.js';
 import { TaskService } from './tasks.js';
@@ -27,6 +36,7 @@ export interface StartCenterOptions {
   readonly port?: number | undefined;
   readonly logger?: Logger | undefined;
   readonly heartbeatSeconds?: number | undefined;
+  readonly alarmCheckSeconds?: number | undefined;
 }
 
 export interface RunningCenter {
@@ -35,6 +45,8 @@ export interface RunningCenter {
   readonly store: CenterStore;
   readonly providers: ProviderManager;
   readonly hosts: HostManager;
+  readonly alarms: AlarmService;
+  readonly metrics: CenterMetrics;
   readonly tasks: TaskService;
   close(): Promise<void>;
 }
@@ -44,8 +56,13 @@ export async function startCenter(opts: StartCenterOptions): Promise<RunningCent
   const cfg = loadCenterConfig(dataDir);
   const logger = opts.logger ?? silentLogger();
   const store = await CenterStore.open({ dataDir, database: cfg.database || undefined });
-  const providers = new ProviderManager(store, dataDir, logger.child({ component: 'providers' }));
-  const hosts = new HostManager(store, providers, dataDir, logger.child({ component: 'hosts' }));
+  const metrics = new CenterMetrics();
+  const providers = new MeteredProviderManager(metrics, store, dataDir, logger.child({ component: 'providers' }));
+  const hosts = new ObservedHostManager(metrics, store, providers, dataDir, logger.child({ component: 'hosts' }));
+  hosts.kekCache = new KekCache(cfg.kekCacheSeconds);
+  const alarms = new AlarmService(store, providers, hosts, dataDir, logger.child({ component: 'alarms' }));
+  hosts.observe = (r) => alarms.onHeartbeat(r);
+  metrics.activeAlarms = () => alarms.activeByKind();
   const svc: CenterServices = {
     store,
     auth: new Auth(store, cfg.sessionHours),
@@ -53,6 +70,8 @@ export async function startCenter(opts: StartCenterOptions): Promise<RunningCent
     hosts,
     vms: new VmService(store, hosts),
     tasks: new TaskService(store, logger.child({ component: 'tasks' })),
+    alarms,
+    metrics,
     version: CENTER_VERSION,
   };
   for (const k of TASK_KINDS) svc.tasks.register(k);
@@ -65,7 +84,11 @@ export async function startCenter(opts: StartCenterOptions): Promise<RunningCent
         cert: await readFile(join(pki, 'server.pem')),
         minVersion: 'TLSv1.2',
       },
-      (req, res) => void handleRequest(svc, logger.child({ component: 'api' }), req, res),
+      (req, res) => {
+        countRequests(metrics, req, res);
+        if ((req.url ?? '').split('?')[0] === '/metrics') void serveMetrics(svc, req, res);
+        else void handleRequest(svc, logger.child({ component: 'api' }), req, res);
+      },
     );
     const host = opts.host ?? cfg.host;
     await new Promise<void>((res, rej) => {
@@ -80,6 +103,7 @@ export async function startCenter(opts: StartCenterOptions): Promise<RunningCent
   const host = opts.host ?? cfg.host;
   const port = (server.address() as AddressInfo).port;
   hosts.start((opts.heartbeatSeconds ?? cfg.heartbeatSeconds) * 1000);
+  alarms.start((opts.alarmCheckSeconds ?? cfg.alarmCheckSeconds) * 1000);
   await svc.tasks.resume(svc);
   logger.info({ port, host, database: store.dialect }, 'center listening');
   return {
@@ -88,6 +112,8 @@ export async function startCenter(opts: StartCenterOptions): Promise<RunningCent
     store,
     providers,
     hosts,
+    alarms,
+    metrics,
     tasks: svc.tasks,
     async close() {
       await new Promise<void>((res) => {
@@ -95,7 +121,9 @@ export async function startCenter(opts: StartCenterOptions): Promise<RunningCent
         server.closeAllConnections();
       });
       await svc.tasks.close();
+      await alarms.close();
       await hosts.close();
+      hosts.kekCache?.close();
       providers.close();
       await store.close();
     },

@@ -76,6 +76,18 @@ export const MIGRATIONS: readonly (readonly string[])[] = [
        created_at TEXT NOT NULL,
        PRIMARY KEY (task_id, name))`,
   ],
+  [
+    `CREATE TABLE alarms (
+       id TEXT PRIMARY KEY,
+       kind TEXT NOT NULL,
+       target TEXT NOT NULL,
+       severity TEXT NOT NULL,
+       message TEXT NOT NULL,
+       raised_at TEXT NOT NULL,
+       updated_at TEXT NOT NULL,
+       cleared_at TEXT)`,
+    'CREATE INDEX alarms_active ON alarms (kind, target, cleared_at)',
+  ],
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
