@@ -3,20 +3,17 @@ import {
   KmipError,
   ResultStatus,
   Tag,
-  asEnum,
-  asInt,
-  asStruct,
-  bytes as bytesItem,
-  dateTime,
   decodeTtlv,
+  encodeResponseMessage,
   encodeTtlv,
   encodedLength,
-  enumItem,
-  int,
-  resultReasonOf,
-  struct,
-  tagName,
-  text,
+  failureItem,
+  parseRequestMessage,
+  requestContext,
+  successItem,
+  type RequestBatchItem,
+  type RequestMessage,
+  type ResponseBatchItem,
   type StructureItem,
   type TtlvItem,
 } from '../kmip/index.js';
@@ -31,8 +28,11 @@ import { ObjectRepo } from './repo.js';
 import type { AuditRecord, KmsStore } from './store/types.js';
 
 /**
- * The dispatcher: one request message in, one response message out, never a throw.
- * - The response header carries exactly ProtocolVersion (the client's), TimeStamp, BatchCount.
+ * The dispatcher: one request message in, one response message out, never a throw. Messages are
+ * read and written by the KMIP library (src/kmip/messages.ts: parseRequestMessage,
+ * encodeResponseMessage); this file adds what a server decides:
+ * - The response header carries exactly ProtocolVersion (the client's, clamped to one we speak),
+ *   TimeStamp, BatchCount.
  * - Batch items run in order; Unique Batch Item IDs are echoed; the ID Placeholder carries the
  *   id one item produced to the next; Batch Error Continuation: Stop (default) leaves the items
  *   after a failure out, Continue runs them all, Undo holds every write until all succeeded and
@@ -67,21 +67,6 @@ export interface DispatcherDeps {
   readonly limits: { readonly maxMessageBytes: number; readonly maxDepth: number };
 }
 
-interface ParsedItem {
-  readonly operation: number | undefined;
-  readonly batchId: Uint8Array | undefined;
-  readonly payload: TtlvItem | undefined;
-  /** A problem found while parsing this item; it is answered as a failed item. */
-  readonly problem?: KmipError;
-}
-
-interface ParsedRequest {
-  readonly version: ProtocolVersion;
-  readonly continuation: number;
-  readonly maxResponseSize: number | undefined;
-  readonly items: ParsedItem[];
-}
-
 const nowSeconds = (): bigint => BigInt(Math.floor(Date.now() / 1000));
 
 export class Dispatcher {
@@ -99,18 +84,20 @@ export class Dispatcher {
   }
 
   /** A decoded request message in, a response message out (for HTTPS with JSON/XML too). */
-  async handleItem(item: TtlvItem, identity: Identity): Promise<TtlvItem> {
-    let req: ParsedRequest;
+  async handleItem(item: TtlvItem, identity: Identity): Promise<StructureItem> {
+    let req: RequestMessage;
     try {
-      req = parseRequest(item);
+      req = parseRequestMessage(item);
     } catch (err) {
-      return this.messageError(versionHint(item) ?? FALLBACK_VERSION, err);
+      const seen = requestContext(item).version;
+      return this.messageError(seen ? clampVersion(seen) : FALLBACK_VERSION, err);
     }
+    const version = clampVersion(req.header.protocolVersion);
     try {
-      return await this.run(req, identity);
+      return await this.run(req, version, identity);
     } catch (err) {
       this.deps.logger.error({ err: err instanceof Error ? err.message : String(err) }, 'request failed');
-      return this.messageError(req.version, new KmipError('general_failure', 'the request could not be processed'));
+      return this.messageError(version, new KmipError('general_failure', 'the request could not be processed'));
     }
   }
 
@@ -118,58 +105,57 @@ export class Dispatcher {
   messageError(version: ProtocolVersion, err: unknown): StructureItem {
     const k = err instanceof KmipError ? err : new KmipError('invalid_message', 'the message could not be read');
     const reasonErr = k.code === 'invalid_field' || k.code === 'invalid_message' ? k : new KmipError('invalid_message', k.message);
-    return responseMessage(version, [failedItem(undefined, undefined, reasonErr)]);
+    return responseMessage(version, [failureItem({}, reasonErr)]);
   }
 
-  private async run(req: ParsedRequest, identity: Identity): Promise<StructureItem> {
+  private async run(req: RequestMessage, version: ProtocolVersion, identity: Identity): Promise<StructureItem> {
     const now = nowSeconds();
-    const undo = req.continuation === BatchErrorContinuationOption.Undo;
-    const v21 = req.version.major > 2 || (req.version.major === 2 && req.version.minor >= 1);
+    const continuation = req.header.batchErrorContinuationOption ?? BatchErrorContinuationOption.Stop;
+    const undo = continuation === BatchErrorContinuationOption.Undo;
+    const v21 = version.major > 2 || (version.major === 2 && version.minor >= 1);
     const repo = new ObjectRepo(this.deps.store, identity, now, undo, v21 ? 'object_not_found' : 'item_not_found');
-    const ctx: OpContext = { version: req.version, identity, now, repo, server: this.deps.server, idPlaceholder: undefined };
-    const out: TtlvItem[] = [];
+    const ctx: OpContext = { version, identity, now, repo, server: this.deps.server, idPlaceholder: undefined };
+    const out: ResponseBatchItem[] = [];
     let durable = false;
     let failed = false;
-    for (const it of req.items) {
+    for (const it of req.batchItems) {
       const started = process.hrtime.bigint();
-      const opName = it.operation === undefined ? 'Unknown' : (enumName(Tag.Operation, it.operation) ?? 'Unknown');
+      const opName = enumName(Tag.Operation, it.operation) ?? 'Unknown';
       const op = OPERATIONS.get(opName);
+      const echo = echoOf(it, opName);
       ctx.objectId = undefined;
-      let answer: TtlvItem;
+      let answer: ResponseBatchItem;
       try {
         if (it.problem) throw it.problem;
-        if (!op || it.payload === undefined) {
-          if (!op) throw new KmipError('operation_not_supported', `the KMS does not support ${opName}`);
-          throw new KmipError('invalid_field', `${opName}: missing RequestPayload`);
-        }
-        const result = await op.run(it.payload, ctx);
-        answer = okItem(it.operation, it.batchId, result);
+        if (!op) throw new KmipError('operation_not_supported', `the KMS does not support ${opName}`);
+        answer = successItem(it, await op.run(it.payload, ctx));
         this.record(identity, opName, ctx.objectId, 'Success', undefined, started);
         if (op.durableAudit) durable = true;
       } catch (err) {
         const k = err instanceof KmipError ? err : internal(err, this.deps.logger);
-        answer = failedItem(it.operation, it.batchId, k);
-        const reason = enumName(Tag.ResultReason, k.resultReason) ?? 'GeneralFailure';
+        answer = failureItem(echo, k);
+        const reason = enumName(Tag.ResultReason, answer.resultReason ?? 0) ?? 'GeneralFailure';
         this.record(identity, opName, ctx.objectId, 'OperationFailed', reason, started);
         if (op?.durableAudit) durable = true;
         failed = true;
       }
       out.push(answer);
-      if (failed && req.continuation !== BatchErrorContinuationOption.Continue) break;
+      if (failed && continuation !== BatchErrorContinuationOption.Continue) break;
     }
     if (undo) {
       if (failed) {
         repo.discard();
-        for (let i = 0; i < out.length - 1; i++) out[i] = markUndone(out[i] as StructureItem);
+        for (let i = 0; i < out.length - 1; i++) out[i] = { ...(out[i] as ResponseBatchItem), resultStatus: ResultStatus.OperationUndone };
       } else await repo.commit();
     }
     if (durable) await this.deps.audit.flush();
-    let response = responseMessage(req.version, out);
-    if (req.maxResponseSize !== undefined && encodedLength(response) > req.maxResponseSize) {
+    let response = responseMessage(version, out);
+    const max = req.header.maximumResponseSize;
+    if (max !== undefined && encodedLength(response) > max) {
       const tooLarge = new KmipError('response_too_large', 'the response exceeds the Maximum Response Size');
       response = responseMessage(
-        req.version,
-        req.items.slice(0, out.length).map((it) => failedItem(it.operation, it.batchId, tooLarge)),
+        version,
+        req.batchItems.slice(0, out.length).map((it) => failureItem(echoOf(it, enumName(Tag.Operation, it.operation)), tooLarge)),
       );
     }
     return response;
@@ -187,28 +173,17 @@ export class Dispatcher {
   }
 }
 
+/** What a response item echoes: the Operation (only a known one) and the Unique Batch Item ID. */
+function echoOf(it: RequestBatchItem, opName: string | undefined): Pick<RequestBatchItem, 'uniqueBatchItemId'> & { operation?: number } {
+  return {
+    ...(opName !== undefined && opName !== 'Unknown' ? { operation: it.operation } : {}),
+    ...(it.uniqueBatchItemId !== undefined ? { uniqueBatchItemId: it.uniqueBatchItemId } : {}),
+  };
+}
+
 function internal(err: unknown, logger: Logger): KmipError {
   logger.error({ err: err instanceof Error ? err.message : String(err) }, 'operation failed unexpectedly');
   return new KmipError('general_failure', 'the operation failed on the server');
-}
-
-/** Reads ProtocolVersion from a message that failed to parse further, to answer in it. */
-function versionHint(item: TtlvItem): ProtocolVersion | undefined {
-  try {
-    const header = item.type === 'Structure' ? item.value.find((c) => c.tag === Tag.RequestHeader) : undefined;
-    return header ? readVersion(header) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function readVersion(header: TtlvItem): ProtocolVersion {
-  const pv = asStruct(header).value.find((c) => c.tag === Tag.ProtocolVersion);
-  if (!pv) throw new KmipError('invalid_message', 'RequestHeader: missing ProtocolVersion');
-  const major = pv.type === 'Structure' ? pv.value.find((c) => c.tag === Tag.ProtocolVersionMajor) : undefined;
-  const minor = pv.type === 'Structure' ? pv.value.find((c) => c.tag === Tag.ProtocolVersionMinor) : undefined;
-  if (!major || !minor) throw new KmipError('invalid_message', 'ProtocolVersion: missing major or minor');
-  return clampVersion({ major: asInt(major), minor: asInt(minor) });
 }
 
 /** A version the server speaks: the client's if supported, else the nearest below it. */
@@ -217,119 +192,6 @@ export function clampVersion(v: ProtocolVersion): ProtocolVersion {
   return FALLBACK_VERSION;
 }
 
-export function parseRequest(item: TtlvItem): ParsedRequest {
-  if (item.tag !== Tag.RequestMessage || item.type !== 'Structure') {
-    throw new KmipError('invalid_message', 'expected a RequestMessage structure');
-  }
-  const [header, ...rest] = item.value;
-  if (!header || header.tag !== Tag.RequestHeader) throw new KmipError('invalid_message', 'RequestMessage: RequestHeader must come first');
-  const version = readVersion(header);
-  let continuation: number = BatchErrorContinuationOption.Stop;
-  let maxResponseSize: number | undefined;
-  let batchCount: number | undefined;
-  for (const h of asStruct(header).value) {
-    switch (h.tag) {
-      case Tag.BatchErrorContinuationOption:
-        continuation = asEnum(h);
-        if (!Object.values(BatchErrorContinuationOption).includes(continuation as never)) {
-          throw new KmipError('invalid_field', 'unknown BatchErrorContinuationOption');
-        }
-        break;
-      case Tag.MaximumResponseSize:
-        maxResponseSize = asInt(h);
-        break;
-      case Tag.BatchCount:
-        batchCount = asInt(h);
-        break;
-      default:
-        break;
-    }
-  }
-  if (batchCount === undefined) throw new KmipError('invalid_message', 'RequestHeader: missing BatchCount');
-  const items: ParsedItem[] = [];
-  for (const b of rest) {
-    if (b.tag !== Tag.BatchItem || b.type !== 'Structure') {
-      throw new KmipError('invalid_message', `RequestMessage: unexpected ${tagName(b.tag)} after the header`);
-    }
-    items.push(parseItem(b));
-  }
-  if (items.length === 0) throw new KmipError('invalid_message', 'RequestMessage: no BatchItem');
-  if (items.length !== batchCount) throw new KmipError('invalid_message', 'BatchCount does not match the batch items');
-  return { version, continuation, maxResponseSize, items };
+function responseMessage(version: ProtocolVersion, items: readonly ResponseBatchItem[]): StructureItem {
+  return encodeResponseMessage({ header: { protocolVersion: version, timeStamp: nowSeconds() }, batchItems: items });
 }
-
-function parseItem(b: StructureItem): ParsedItem {
-  let operation: number | undefined;
-  let batchId: Uint8Array | undefined;
-  let payload: TtlvItem | undefined;
-  let problem: KmipError | undefined;
-  b.value.forEach((c, i) => {
-    try {
-      switch (c.tag) {
-        case Tag.Operation:
-          if (i !== 0) throw new KmipError('invalid_message', 'BatchItem: Operation must come first');
-          operation = asEnum(c);
-          break;
-        case Tag.UniqueBatchItemID:
-          if (c.type !== 'ByteString') throw new KmipError('invalid_field', 'UniqueBatchItemID must be a ByteString');
-          batchId = c.value;
-          break;
-        case Tag.RequestPayload:
-          if (c.type !== 'Structure') throw new KmipError('invalid_field', 'RequestPayload must be a Structure');
-          payload = c;
-          break;
-        case Tag.MessageExtension:
-          break;
-        default:
-          throw new KmipError('invalid_message', `BatchItem: unexpected ${tagName(c.tag)}`);
-      }
-    } catch (err) {
-      problem ??= err as KmipError;
-    }
-  });
-  if (operation === undefined) problem ??= new KmipError('invalid_message', 'BatchItem: missing Operation');
-  return { operation, batchId, payload, ...(problem ? { problem } : {}) };
-}
-
-function responseMessage(version: ProtocolVersion, items: TtlvItem[]): StructureItem {
-  return struct(Tag.ResponseMessage, [
-    struct(Tag.ResponseHeader, [
-      struct(Tag.ProtocolVersion, [int(Tag.ProtocolVersionMajor, version.major), int(Tag.ProtocolVersionMinor, version.minor)]),
-      dateTime(Tag.TimeStamp, nowSeconds()),
-      int(Tag.BatchCount, items.length),
-    ]),
-    ...items,
-  ]);
-}
-
-function head(operation: number | undefined, batchId: Uint8Array | undefined): TtlvItem[] {
-  const out: TtlvItem[] = [];
-  if (operation !== undefined && enumName(Tag.Operation, operation) !== undefined) out.push(enumItem(Tag.Operation, operation));
-  if (batchId !== undefined) out.push(bytesItem(Tag.UniqueBatchItemID, batchId));
-  return out;
-}
-
-function okItem(operation: number | undefined, batchId: Uint8Array | undefined, payload: TtlvItem[]): StructureItem {
-  return struct(Tag.BatchItem, [
-    ...head(operation, batchId),
-    enumItem(Tag.ResultStatus, ResultStatus.Success),
-    struct(Tag.ResponsePayload, payload),
-  ]);
-}
-
-function failedItem(operation: number | undefined, batchId: Uint8Array | undefined, err: KmipError): StructureItem {
-  return struct(Tag.BatchItem, [
-    ...head(operation, batchId),
-    enumItem(Tag.ResultStatus, ResultStatus.OperationFailed),
-    enumItem(Tag.ResultReason, resultReasonOf(err)),
-    text(Tag.ResultMessage, err.message),
-  ]);
-}
-
-function markUndone(item: StructureItem): StructureItem {
-  return struct(
-    Tag.BatchItem,
-    item.value.map((c) => (c.tag === Tag.ResultStatus ? enumItem(Tag.ResultStatus, ResultStatus.OperationUndone) : c)),
-  );
-}
-
