@@ -12,6 +12,7 @@ import { AgentError } from './errors.js';
 import type { Enrollment } from './enrollment.js';
 import type { DumpWriter } from './dumps.js';
 import type { KeyCache, KeyRef } from './keys.js';
+import { MOVE_ROUTES } from './move-routes.js';
 import { OPENAPI } from './openapi.js';
 import { parseRuntimeSpec } from './runtime/spec.js';
 import type { VmManager } from './vm-manager.js';
@@ -201,6 +202,7 @@ const ROUTES: readonly Route[] = [
       }
     },
   },
+  ...MOVE_ROUTES,
 ];
 
 export function hostState(c: ApiContext): 'incapable' | 'prepared' | 'safe' {

@@ -33,7 +33,8 @@ export type CenterErrorCode =
   | 'vm_power_state'
   | 'vm_crypto_state'
   | 'key_not_found'
-  | 'audit_broken';
+  | 'audit_broken'
+  | 'key_shared';
 
 export const CENTER_ERROR_KINDS: Readonly<Record<CenterErrorCode, ErrorKind>> = Object.freeze({
   invalid_request: 'invalid',
@@ -68,6 +69,7 @@ export const CENTER_ERROR_KINDS: Readonly<Record<CenterErrorCode, ErrorKind>> = 
   vm_crypto_state: 'conflict',
   key_not_found: 'not_found',
   audit_broken: 'failed',
+  key_shared: 'conflict',
 });
 
 export class CenterError extends CryptvisorError {

@@ -10,6 +10,7 @@ import type { HostManager } from './hosts.js';
 import type { CenterMetrics } from './metrics.js';
 import { OPS_ROUTES } from './ops-routes.js';
 import type { ProviderManager } from './providers.js';
+import { VM_MOVE_ROUTES } from './vm-move-routes.js';
 import { VM_ROUTES } from './vm-routes.js';
 import type { VmService } from './vms.js';
 import { PROVIDER_ROUTES } from './provider-routes.js';
@@ -264,7 +265,7 @@ const ACCOUNT_ROUTES: readonly Route[] = [
   },
 ];
 
-export const ROUTES: readonly Route[] = [...ACCOUNT_ROUTES, ...PROVIDER_ROUTES, ...HOST_ROUTES, ...VM_ROUTES, ...TASK_ROUTES, ...OPS_ROUTES];
+export const ROUTES: readonly Route[] = [...ACCOUNT_ROUTES, ...PROVIDER_ROUTES, ...HOST_ROUTES, ...VM_ROUTES, ...VM_MOVE_ROUTES, ...TASK_ROUTES, ...OPS_ROUTES];
 
 /** Validates a body against a route's schema (routes without one take no body). */
 export function routeBody(route: Route, body: Body): Body {

@@ -4,5 +4,6 @@
  */
 import type { TaskKind } from './tasks.js';
 import { VM_TASKS } from './vm-tasks.js';
+import { MOVE_TASKS } from './vm-move.js';
 
-export const TASK_KINDS: readonly TaskKind[] = [...VM_TASKS];
+export const TASK_KINDS: readonly TaskKind[] = [...VM_TASKS, ...MOVE_TASKS];

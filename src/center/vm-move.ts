@@ -1,0 +1,300 @@
+/**
+ * Migrate, clone and crypto-shred as durable task kinds (docs/center.md, "Migrate, clone,
+ * shred"). Each records its decisions in steps (ctx.step), so a task resumed after a center
+ * restart repeats no finished agent call and never makes a second KEK.
+ *
+ * - `vm.migrate`: the VM's KEKs are pushed to the target host, the source powers the VM off (if
+ *   it was on) and unregisters it, the target registers the same folder of the shared datastore,
+ *   the source drops the KEKs no other VM there needs, and the VM powers on again at the target if
+ *   it was on. The data is never rewritten: it stays ciphertext.
+ * - `vm.clone`: a new KEK (Create + Activate at the source's provider) for the copy, pushed to the
+ *   source's host, which copies the powered-off VM and re-wraps its DEKs under it (or, with
+ *   `newKeys`, re-encrypts the copy under new DEKs).
+ * - `vm.shred`: refused when another VM shares the KEK unless all sharers are named; every VM
+ *   under the KEK is powered off and its keyslots erased by its agent, every host drops the KEK,
+ *   then the KEK is Revoked (Cessation of Operation) and Destroyed at its provider.
+ */
+import { KmipError } from '../kmip/index.js';
+import { CenterError, CenterRemoteError } from './errors.js';
+import type { KeyRef } from './hosts.js';
+import type { CenterServices } from './routes.js';
+import type { HostRecord } from './store/index.js';
+import { setVmHost } from './store/vm-inventory.js';
+import type { TaskContext, TaskKind } from './tasks.js';
+import { vmJson, type AgentVm, type VmJson } from './vms.js';
+
+/** The agent's view of a VM also names its folder on the datastore. */
+type PlacedVm = AgentVm & { readonly path: string };
+
+const vmPath = (name: string, rest = ''): string => `/api/v1/vms/${encodeURIComponent(name)}${rest}`;
+const keyPath = (r: KeyRef): string =>
+  `/api/v1/keys/${encodeURIComponent(r.keyProviderId)}/${encodeURIComponent(r.keyId)}`;
+const sameKey = (a: KeyRef, b: KeyRef): boolean => a.keyProviderId === b.keyProviderId && a.keyId === b.keyId;
+
+function param(p: Record<string, unknown>, name: string): string {
+  const v = p[name];
+  if (typeof v !== 'string' || v.length === 0) throw new CenterError('invalid_request', `the task has no "${name}"`);
+  return v;
+}
+
+/** Whether an agent call failed with this agent error code. */
+const agentSaid = (err: unknown, code: string): boolean => err instanceof CenterRemoteError && err.code === code;
+
+function agentVm(svc: CenterServices, host: HostRecord, name: string): Promise<PlacedVm> {
+  return svc.hosts.call<PlacedVm>(host, 'GET', vmPath(name));
+}
+
+/** The distinct KEKs a VM's configuration and disks name. */
+function vmKeys(v: AgentVm): KeyRef[] {
+  const provider = v.keyProviderId;
+  if (!provider) return [];
+  const ids = new Set([v.keyId, ...v.disks.map((d) => d.keyId)].filter((k): k is string => !!k));
+  return [...ids].map((keyId) => ({ keyProviderId: provider, keyId }));
+}
+
+function pushKek(svc: CenterServices, host: HostRecord, ref: KeyRef): Promise<void> {
+  return svc.hosts.pushKey(host, ref, 'PUT', keyPath(ref), {});
+}
+
+/** Drops a KEK from an agent's memory; a key the agent does not hold counts as dropped. */
+async function dropKek(svc: CenterServices, host: HostRecord, ref: KeyRef): Promise<void> {
+  try {
+    await svc.hosts.call(host, 'DELETE', keyPath(ref));
+  } catch (err) {
+    if (!agentSaid(err, 'key_missing')) throw err;
+  }
+}
+
+async function finish(ctx: TaskContext, host: HostRecord, name: string, policy: string | null): Promise<VmJson> {
+  await ctx.progress(1, 1);
+  return vmJson(await agentVm(ctx.svc, host, name), host.name, policy);
+}
+
+// ---- migrate --------------------------------------------------------------------------------
+
+interface MigratePlan {
+  readonly from: string;
+  readonly policy: string | null;
+  readonly path: string;
+  readonly wasOn: boolean;
+  readonly keys: KeyRef[];
+}
+
+const migrate: TaskKind = {
+  kind: 'vm.migrate',
+  cancellable: false,
+  async run(ctx, p) {
+    const { svc } = ctx;
+    const name = param(p, 'name');
+    const target = await svc.store.getHost(param(p, 'to'));
+    const plan = await ctx.step<MigratePlan>('plan', async () => {
+      const inv = await svc.vms.locate(name);
+      if (inv.host === target.name) throw new CenterError('invalid_request', `VM ${name} is already on host ${target.name}`);
+      const v = await agentVm(svc, await svc.store.getHost(inv.host), name);
+      if (v.pending) throw new CenterError('vm_power_state', `VM ${name} has an unfinished ${v.pending}; unlock it first`);
+      if (v.cryptoState === 'locked') throw new CenterError('vm_crypto_state', `VM ${name} is locked on host ${inv.host}; unlock it first`);
+      return { from: inv.host, policy: inv.policy, path: v.path, wasOn: v.powerState === 'poweredOn', keys: vmKeys(v) };
+    });
+    const source = await svc.store.getHost(plan.from);
+    const total = 6;
+    await ctx.progress(0, total, `pushing ${plan.keys.length} key(s) to ${target.name}`);
+    for (const k of plan.keys) await pushKek(svc, target, k);
+    if (plan.wasOn) {
+      await ctx.progress(1, total, `powering ${name} off on ${source.name}`);
+      await ctx.step('power-off', () => svc.hosts.call(source, 'POST', vmPath(name, '/power-off'), {}).then(() => true));
+    }
+    await ctx.progress(2, total, `unregistering ${name} from ${source.name}`);
+    await ctx.step('unregister', async () => {
+      try {
+        await svc.hosts.call(source, 'POST', vmPath(name, '/unregister'), {});
+      } catch (err) {
+        if (!agentSaid(err, 'vm_not_found')) throw err;
+      }
+      return true;
+    });
+    await ctx.progress(3, total, `registering ${name} on ${target.name}`);
+    await ctx.step('register', async () => {
+      try {
+        await svc.hosts.call(target, 'POST', '/api/v1/vms/register', { path: plan.path });
+      } catch (err) {
+        if (agentSaid(err, 'vm_exists')) return true;
+        // Put the VM back where it was (its keys are still there) and report the failure.
+        await svc.hosts.call(source, 'POST', '/api/v1/vms/register', { path: plan.path }).catch(() => undefined);
+        throw err;
+      }
+      return true;
+    });
+    await ctx.step('inventory', () => setVmHost(svc.store.db, name, target.name).then(() => true));
+    await ctx.progress(4, total, `dropping unneeded keys on ${source.name}`);
+    await ctx.step('drop', async () => {
+      const needed = (await svc.hosts.call<{ keys: KeyRef[] }>(source, 'GET', '/api/v1/needed-keys')).keys;
+      const drop = plan.keys.filter((k) => !needed.some((n) => sameKey(n, k)));
+      for (const k of drop) await dropKek(svc, source, k);
+      return drop.length;
+    });
+    if (plan.wasOn) {
+      await ctx.progress(5, total, `powering ${name} on on ${target.name}`);
+      await ctx.step('power-on', () => svc.hosts.call(target, 'POST', vmPath(name, '/power-on'), {}).then(() => true));
+    }
+    return finish(ctx, target, name, plan.policy);
+  },
+};
+
+// ---- clone ----------------------------------------------------------------------------------
+
+interface ClonePlan {
+  readonly host: string;
+  readonly policy: string | null;
+  readonly provider: string | null;
+  readonly keys: KeyRef[];
+}
+
+/** The agent copies synchronously; a request that timed out is repeated (the agent joins the running copy). */
+async function agentClone(ctx: TaskContext, host: HostRecord, source: string, body: Record<string, unknown>): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await ctx.svc.hosts.call(host, 'POST', vmPath(source, '/clone'), body);
+      return;
+    } catch (err) {
+      const retry = err instanceof CenterError && err.code === 'host_unreachable' && attempt < 20 && !ctx.signal.aborted;
+      if (!retry) throw err;
+      await ctx.svc.hosts.call(host, 'GET', '/api/v1/info');
+    }
+  }
+}
+
+const clone: TaskKind = {
+  kind: 'vm.clone',
+  cancellable: false,
+  async run(ctx, p) {
+    const { svc } = ctx;
+    const source = param(p, 'name');
+    const name = param(p, 'newName');
+    const newKeys = p['newKeys'] === true;
+    const plan = await ctx.step<ClonePlan>('plan', async () => {
+      const inv = await svc.vms.locate(source);
+      if ((await svc.store.listVms()).some((v) => v.name === name)) throw new CenterError('vm_exists', `VM ${name} exists`);
+      const v = await agentVm(svc, await svc.store.getHost(inv.host), source);
+      if (v.powerState !== 'poweredOff')
+        throw new CenterError('vm_power_state', `clone needs VM ${source} powered off (it is ${v.powerState})`);
+      if (v.cryptoState === 'locked') throw new CenterError('vm_crypto_state', `VM ${source} is locked; unlock it first`);
+      if (newKeys && !v.encrypted) throw new CenterError('invalid_request', `VM ${source} is plain: --new-keys is for an encrypted VM`);
+      return { host: inv.host, policy: inv.policy, provider: v.keyProviderId, keys: vmKeys(v) };
+    });
+    const host = await svc.store.getHost(plan.host);
+    const kek = await ctx.step<KeyRef | null>('kek', async () => {
+      if (!plan.provider) return null;
+      const { provider, client } = await svc.providers.client(plan.provider);
+      const keyId = await client.create({ algorithm: 'AES', length: 256, usageMask: ['Encrypt', 'Decrypt'], name: `kek-${name}` });
+      await client.activate(keyId);
+      return { keyProviderId: provider.name, keyId };
+    });
+    await ctx.progress(0, 2, `pushing keys to ${host.name}`);
+    for (const k of [...plan.keys, ...(kek ? [kek] : [])]) await pushKek(svc, host, k);
+    await ctx.progress(1, 2, `copying ${source} to ${name}${newKeys ? ' with new DEKs' : ''}`);
+    await ctx.step('agent.clone', () => agentClone(ctx, host, source, { name, target: kek, newKeys }).then(() => true));
+    await ctx.step('inventory', () => svc.store.addVm(name, host.name, plan.policy).then(() => true));
+    return finish(ctx, host, name, plan.policy);
+  },
+};
+
+// ---- shred ----------------------------------------------------------------------------------
+
+interface ShredPlan {
+  readonly key: KeyRef;
+  readonly vms: { readonly name: string; readonly host: string }[];
+  readonly policy: string | null;
+}
+
+/** Every VM of center's inventory whose configuration or disks name the key (every host must answer). */
+async function vmsUnder(svc: CenterServices, key: KeyRef): Promise<{ name: string; host: string }[]> {
+  const out = [];
+  for (const inv of await svc.store.listVms()) {
+    let v: AgentVm;
+    try {
+      v = await agentVm(svc, await svc.store.getHost(inv.host), inv.name);
+    } catch (err) {
+      throw new CenterError(
+        'host_unreachable',
+        `cannot tell whether VM ${inv.name} on host ${inv.host} shares key ${key.keyId}: ${(err as Error).message}`,
+        { cause: err },
+      );
+    }
+    if (vmKeys(v).some((k) => sameKey(k, key))) out.push({ name: inv.name, host: inv.host });
+  }
+  return out;
+}
+
+/** Every host drops the key from memory; every host must answer. */
+async function dropEverywhere(svc: CenterServices, key: KeyRef): Promise<string[]> {
+  const hosts = await svc.store.listHosts();
+  for (const h of hosts) await dropKek(svc, h, key);
+  return hosts.map((h) => h.name);
+}
+
+const shred: TaskKind = {
+  kind: 'vm.shred',
+  cancellable: false,
+  async run(ctx, p) {
+    const { svc } = ctx;
+    const name = param(p, 'name');
+    const allSharing = p['allSharing'] === true;
+    const plan = await ctx.step<ShredPlan>('plan', async () => {
+      const inv = await svc.vms.locate(name);
+      const v = await agentVm(svc, await svc.store.getHost(inv.host), name);
+      if (!v.encrypted || !v.keyProviderId || !v.keyId)
+        throw new CenterError('vm_crypto_state', `VM ${name} is not encrypted: there is no key to shred`);
+      const key = { keyProviderId: v.keyProviderId, keyId: v.keyId };
+      const vms = await vmsUnder(svc, key);
+      const sharers = vms.filter((x) => x.name !== name).map((x) => x.name);
+      if (sharers.length > 0 && !allSharing)
+        throw new CenterError(
+          'key_shared',
+          `key ${key.keyId} of VM ${name} is shared with VM(s) ${sharers.join(', ')}; shred them all together with --all-sharing, or rekey them first`,
+        );
+      return { key, vms: vms.some((x) => x.name === name) ? vms : [{ name, host: inv.host }, ...vms], policy: inv.policy };
+    });
+    const total = plan.vms.length + 3;
+    let done = 0;
+    for (const vm of plan.vms) {
+      await ctx.progress(done++, total, `powering off ${vm.name} and erasing its keyslots`);
+      const host = await svc.store.getHost(vm.host);
+      await ctx.step(`agent.shred:${vm.name}`, () => svc.hosts.call(host, 'POST', vmPath(vm.name, '/shred'), {}));
+    }
+    await ctx.progress(done++, total, `every host drops key ${plan.key.keyId}`);
+    await ctx.step('drop', () => dropEverywhere(svc, plan.key));
+    const { client } = await svc.providers.client(plan.key.keyProviderId);
+    await ctx.progress(done++, total, `revoking and destroying key ${plan.key.keyId}`);
+    await ctx.step('revoke', async () => {
+      try {
+        await client.revoke(plan.key.keyId, 'CessationOfOperation', `crypto-shred of VM ${name}`);
+        return 'revoked';
+      } catch (err) {
+        // Revoked already (a shred run again after a failure): Destroy decides.
+        if (!(err instanceof KmipError)) throw err;
+        return err.code;
+      }
+    });
+    await ctx.step('destroy', async () => {
+      try {
+        await client.destroy(plan.key.keyId);
+      } catch (err) {
+        if (!(err instanceof KmipError && err.code === 'item_not_found')) throw err;
+      }
+      return true;
+    });
+    // A heartbeat may have pushed the key again between the first drop and the Destroy.
+    await ctx.progress(done++, total, `every host drops key ${plan.key.keyId} (after Destroy)`);
+    await ctx.step('drop-after-destroy', () => dropEverywhere(svc, plan.key));
+    await svc.store.appendAudit({
+      actor: ctx.task.actor,
+      action: 'key.destroy',
+      target: plan.key.keyId,
+      result: 'ok',
+      detail: { keyProviderId: plan.key.keyProviderId, reason: 'crypto-shred', vms: plan.vms.map((x) => x.name).join(',') },
+    });
+    return finish(ctx, await svc.store.getHost(plan.vms.find((x) => x.name === name)?.host ?? ''), name, plan.policy);
+  },
+};
+
+export const MOVE_TASKS: readonly TaskKind[] = [migrate, clone, shred];
