@@ -136,6 +136,15 @@ function kmipFailure(err: unknown, keyId: string): RecoveryError {
     if (err.code === 'tls_failed') {
       return new RecoveryError('kms_denied', 'the TLS handshake with the KMS failed: check the CA, the client certificate and its key', { cause: err });
     }
+    if (err.code === 'connection_closed') {
+      // Under TLS 1.3 the server checks the client certificate after the client's handshake is
+      // done; a refused certificate shows as the connection closed on the first request.
+      return new RecoveryError(
+        'kms_denied',
+        'the KMS closed the connection after the TLS handshake: it most likely refused this client certificate (not from a CA it trusts)',
+        { cause: err },
+      );
+    }
     if (err.code === 'argument_invalid') return new RecoveryError('kms_argument_invalid', err.message, { cause: err });
     return new RecoveryError('kms_unavailable', `the KMS cannot be reached (${err.code}): ${err.message}`, { cause: err });
   }
