@@ -35,6 +35,7 @@ export const COMMAND_GROUPS: Readonly<Record<string, Loader>> = {
   up,
   down: up,
   status: up,
+  demo: async () => (await import('./commands/demo.js')).DEMO_COMMANDS,
 };
 
 /** The commands a command line may name: its group's, or all of them when the word is unknown. */
