@@ -1,7 +1,7 @@
 /**
  * center's Prometheus metrics (text exposition format 0.0.4 on `GET /metrics`): API requests by
  * route template and status, KMIP calls by provider, operation and result, heartbeats by
- * result, tasks by kind and final state with their durations, and active alarms by kind. Plain
+ * result, tasks by kind and state with finished tasks' durations, and active alarms by kind. Plain
  * counters, no dependency. Label values are route templates and names, never request data or keys.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -28,6 +28,16 @@ export const KMIP_OPERATIONS = [
   'registerSecretData',
 ] as const;
 
+/** What the metrics read of a task. */
+export interface TaskSummary {
+  readonly kind: string;
+  readonly state: string;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
+
+const FINISHED: ReadonlySet<string> = new Set(['succeeded', 'failed', 'cancelled']);
+
 interface Histogram {
   readonly counts: number[];
   sum: number;
@@ -51,10 +61,10 @@ export class CenterMetrics {
   private readonly requests = new Map<string, number>();
   private readonly kmip = new Map<string, number>();
   private readonly heartbeats = new Map<string, number>();
-  private readonly tasks = new Map<string, number>();
-  private readonly taskSeconds = new Map<string, Histogram>();
   private readonly started = Date.now();
   private readonly metered = new WeakMap<KmipClient, KmipClient>();
+  /** Center's tasks (kind, state, start and last update), read at scrape time. */
+  tasks: () => Promise<readonly TaskSummary[]> = async () => [];
   /** Active alarms by kind, read at scrape time. */
   activeAlarms: () => Promise<Readonly<Record<string, number>>> = async () => ({});
 
@@ -80,21 +90,6 @@ export class CenterMetrics {
 
   heartbeat(r: HeartbeatResult): void {
     bump(this.heartbeats, r.error === null ? 'ok' : r.reachable ? 'failed' : 'unreachable');
-  }
-
-  /** A task finished (succeeded, failed or cancelled) after `seconds`. */
-  taskFinished(kind: string, state: string, seconds: number): void {
-    bump(this.tasks, `${kind}\u0000${state}`);
-    let h = this.taskSeconds.get(kind);
-    if (!h) {
-      h = { counts: BUCKETS_SECONDS.map(() => 0), sum: 0, count: 0 };
-      this.taskSeconds.set(kind, h);
-    }
-    BUCKETS_SECONDS.forEach((b, i) => {
-      if (seconds <= b) h.counts[i] = (h.counts[i] ?? 0) + 1;
-    });
-    h.sum += seconds;
-    h.count++;
   }
 
   /**
@@ -128,6 +123,45 @@ export class CenterMetrics {
     return wrapped;
   }
 
+  /** Tasks by kind and state (a gauge), and a histogram of finished tasks' durations by kind. */
+  private async renderTasks(out: string[]): Promise<void> {
+    const byState = new Map<string, number>();
+    const seconds = new Map<string, Histogram>();
+    for (const t of await this.tasks()) {
+      bump(byState, `${t.kind}\u0000${t.state}`);
+      if (!FINISHED.has(t.state)) continue;
+      let h = seconds.get(t.kind);
+      if (!h) {
+        h = { counts: BUCKETS_SECONDS.map(() => 0), sum: 0, count: 0 };
+        seconds.set(t.kind, h);
+      }
+      const d = Math.max(0, (Date.parse(t.updatedAt) - Date.parse(t.createdAt)) / 1000);
+      BUCKETS_SECONDS.forEach((b, i) => {
+        if (d <= b) h.counts[i] = (h.counts[i] ?? 0) + 1;
+      });
+      h.sum += d;
+      h.count++;
+    }
+    out.push('# HELP cryptvisor_center_tasks Tasks in center\'s database, by kind and state.', '# TYPE cryptvisor_center_tasks gauge');
+    for (const [k, v] of [...byState].sort(([a], [b]) => a.localeCompare(b)))
+      out.push(`cryptvisor_center_tasks{${labels(['kind', 'state'], k)}} ${v}`);
+    out.push(
+      '# HELP cryptvisor_center_task_duration_seconds Time from creation to end of finished tasks, by kind.',
+      '# TYPE cryptvisor_center_task_duration_seconds histogram',
+    );
+    for (const [kind, h] of [...seconds].sort(([a], [b]) => a.localeCompare(b))) {
+      const k = escapeLabel(kind);
+      BUCKETS_SECONDS.forEach((b, i) =>
+        out.push(`cryptvisor_center_task_duration_seconds_bucket{kind="${k}",le="${b}"} ${h.counts[i] ?? 0}`),
+      );
+      out.push(
+        `cryptvisor_center_task_duration_seconds_bucket{kind="${k}",le="+Inf"} ${h.count}`,
+        `cryptvisor_center_task_duration_seconds_sum{kind="${k}"} ${h.sum}`,
+        `cryptvisor_center_task_duration_seconds_count{kind="${k}"} ${h.count}`,
+      );
+    }
+  }
+
   /** The text exposition format. */
   async render(): Promise<string> {
     const out: string[] = [];
@@ -159,27 +193,7 @@ export class CenterMetrics {
       ['result'],
       this.heartbeats,
     );
-    counter(
-      'cryptvisor_center_tasks_total',
-      'Tasks finished, by kind and final state.',
-      ['kind', 'state'],
-      this.tasks,
-    );
-    out.push(
-      '# HELP cryptvisor_center_task_duration_seconds Time from start to end of finished tasks, by kind.',
-      '# TYPE cryptvisor_center_task_duration_seconds histogram',
-    );
-    for (const [kind, h] of [...this.taskSeconds].sort(([a], [b]) => a.localeCompare(b))) {
-      const k = escapeLabel(kind);
-      BUCKETS_SECONDS.forEach((b, i) =>
-        out.push(`cryptvisor_center_task_duration_seconds_bucket{kind="${k}",le="${b}"} ${h.counts[i] ?? 0}`),
-      );
-      out.push(
-        `cryptvisor_center_task_duration_seconds_bucket{kind="${k}",le="+Inf"} ${h.count}`,
-        `cryptvisor_center_task_duration_seconds_sum{kind="${k}"} ${h.sum}`,
-        `cryptvisor_center_task_duration_seconds_count{kind="${k}"} ${h.count}`,
-      );
-    }
+    await this.renderTasks(out);
     out.push(
       '# HELP cryptvisor_center_alarms_active Active alarms, by kind.',
       '# TYPE cryptvisor_center_alarms_active gauge',

@@ -75,6 +75,7 @@ export async function startCenter(opts: StartCenterOptions): Promise<RunningCent
     version: CENTER_VERSION,
   };
   for (const k of TASK_KINDS) svc.tasks.register(k);
+  metrics.tasks = () => svc.tasks.list({ limit: 100_000 });
   const pki = join(dataDir, 'pki');
   let server: Server;
   try {

@@ -54,6 +54,8 @@ describe('center operations: metrics, key status, alarms, renewal, audit', () =>
     assert.ok(sample(m.text, 'cryptvisor_center_kmip_operations_total{provider="kms1",operation="create",result="ok"}') >= 2);
     assert.ok(sample(m.text, 'cryptvisor_center_kmip_operations_total{provider="kms1",operation="get",result="ok"}') >= 2);
     assert.ok(sample(m.text, 'cryptvisor_center_http_requests_total{method="POST",route="/api/v1/hosts",status="200"}') === 1);
+    assert.ok(sample(m.text, 'cryptvisor_center_tasks{kind="vm.create",state="succeeded"}') >= 1, m.text);
+    assert.match(m.text, /cryptvisor_center_task_duration_seconds_count\{kind="vm.create"\} \d+/);
     assert.ok(!m.text.includes(token), 'no token in the metrics');
   });
 
