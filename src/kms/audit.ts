@@ -15,6 +15,20 @@ function clip(v: string): string {
   return v.length > MAX_FIELD ? v.slice(0, MAX_FIELD) : v;
 }
 
+/**
+ * A record as the audit table keeps it: text fields clipped to 1024 characters. Also for records
+ * that travel with a store write (KmsStore.insert/update `audit`) instead of through AuditLog.
+ */
+export function clippedAuditRecord(rec: AuditRecord): AuditRecord {
+  return {
+    identity: clip(String(rec.identity)),
+    operation: clip(String(rec.operation)),
+    result: clip(String(rec.result)),
+    ...(rec.objectId !== undefined ? { objectId: clip(String(rec.objectId)) } : {}),
+    ...(rec.reason !== undefined ? { reason: clip(String(rec.reason)) } : {}),
+  };
+}
+
 export interface AuditLogOptions {
   /** Longest time a record waits in memory (ms, default 100). */
   readonly intervalMs?: number;
@@ -42,13 +56,7 @@ export class AuditLog {
   /** Buffers one record (text fields clipped to 1024 characters). */
   append(rec: AuditRecord): void {
     if (this.#closed) throw new StoreError('closed', 'the audit log is closed');
-    this.#pending.push({
-      identity: clip(String(rec.identity)),
-      operation: clip(String(rec.operation)),
-      result: clip(String(rec.result)),
-      ...(rec.objectId !== undefined ? { objectId: clip(String(rec.objectId)) } : {}),
-      ...(rec.reason !== undefined ? { reason: clip(String(rec.reason)) } : {}),
-    });
+    this.#pending.push(clippedAuditRecord(rec));
   }
 
   /**

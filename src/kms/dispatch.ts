@@ -18,6 +18,7 @@ import {
   type TtlvItem,
 } from '../kmip/index.js';
 import type { Logger } from '../common/logging.js';
+import { clippedAuditRecord } from './audit.js';
 import type { Identity } from './identity.js';
 import type { ProtocolVersion } from './lifecycle.js';
 import type { KmsMetrics } from './metrics.js';
@@ -124,13 +125,18 @@ export class Dispatcher {
       const op = OPERATIONS.get(opName);
       const echo = echoOf(it, opName);
       ctx.objectId = undefined;
+      repo.carryAudit(op?.auditWithWrite ? clippedAuditRecord({ identity: identity.subject, operation: opName, result: 'Success' }) : undefined);
       let answer: ResponseBatchItem;
       try {
         if (it.problem) throw it.problem;
         if (!op) throw new KmipError('operation_not_supported', `the KMS does not support ${opName}`);
         answer = successItem(it, await op.run(it.payload, ctx));
-        this.record(identity, opName, ctx.objectId, 'Success', undefined, started);
-        if (op.durableAudit) durable = true;
+        // A record that rode with the item's write is durable already: no audit flush for it.
+        if (repo.auditCarried) this.measure(opName, 'Success', started);
+        else {
+          this.record(identity, opName, ctx.objectId, 'Success', undefined, started);
+          if (op.durableAudit) durable = true;
+        }
       } catch (err) {
         const k = err instanceof KmipError ? err : internal(err, this.deps.logger);
         answer = failureItem(echo, k);
@@ -161,8 +167,12 @@ export class Dispatcher {
     return response;
   }
 
-  private record(identity: Identity, operation: string, objectId: string | undefined, result: string, reason: string | undefined, started: bigint): void {
+  private measure(operation: string, result: string, started: bigint): void {
     this.deps.metrics.operation(operation, result, Number(process.hrtime.bigint() - started) / 1e9);
+  }
+
+  private record(identity: Identity, operation: string, objectId: string | undefined, result: string, reason: string | undefined, started: bigint): void {
+    this.measure(operation, result, started);
     this.deps.audit.append({
       identity: identity.subject,
       operation,

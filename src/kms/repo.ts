@@ -3,7 +3,7 @@ import type { Identity } from './identity.js';
 import { mayAccess } from './identity.js';
 import { advanceByDates } from './lifecycle.js';
 import { firstAttr, fromStored, toStored, type ManagedObject } from './objects.js';
-import type { KmsStore, LocateFilter } from './store/types.js';
+import type { AuditRecord, KmsStore, LocateFilter } from './store/types.js';
 import { enumName } from './kmip-values.js';
 import { Tag } from '../kmip/index.js';
 
@@ -16,6 +16,8 @@ import { Tag } from '../kmip/index.js';
  */
 export class ObjectRepo {
   private readonly overlay = new Map<string, { obj: ManagedObject; isNew: boolean }>();
+  private carry: AuditRecord | undefined;
+  private carried = false;
 
   constructor(
     private readonly store: KmsStore,
@@ -37,12 +39,28 @@ export class ObjectRepo {
     return obj;
   }
 
+  /**
+   * The audit record the next (immediate) write carries into its transaction; the dispatcher sets
+   * it for operations whose one write is their last step that can fail (Operation.auditWithWrite).
+   * `auditCarried` then tells whether it was committed. Deferred (Undo) writes never carry it.
+   */
+  carryAudit(rec: AuditRecord | undefined): void {
+    this.carry = rec;
+    this.carried = false;
+  }
+
+  get auditCarried(): boolean {
+    return this.carried;
+  }
+
   async insert(obj: ManagedObject): Promise<void> {
     if (this.deferWrites) {
       this.overlay.set(obj.id, { obj, isNew: true });
       return;
     }
-    await this.store.insert(toStored(obj, algorithmOf(obj)));
+    const rec = this.takeCarry();
+    await this.store.insert(toStored(obj, algorithmOf(obj)), rec);
+    if (rec) this.carried = true;
   }
 
   async save(obj: ManagedObject): Promise<void> {
@@ -52,7 +70,15 @@ export class ObjectRepo {
       return;
     }
     obj.revision += 1;
-    await this.store.update(toStored(obj, algorithmOf(obj)));
+    const rec = this.takeCarry();
+    await this.store.update(toStored(obj, algorithmOf(obj)), rec);
+    if (rec) this.carried = true;
+  }
+
+  private takeCarry(): AuditRecord | undefined {
+    const rec = this.carry;
+    this.carry = undefined;
+    return rec;
   }
 
   async locate(filter: Omit<LocateFilter, 'owner'>): Promise<string[]> {

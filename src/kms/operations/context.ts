@@ -31,5 +31,10 @@ export interface Operation {
   readonly name: string;
   /** Whether the audit record must be durable before the response (Create, Register, ReKey, Revoke, Destroy). */
   readonly durableAudit: boolean;
+  /**
+   * Its one store write is its last step that can fail, so its Success record is committed in the
+   * same transaction as that write (no separate audit commit before the response).
+   */
+  readonly auditWithWrite?: boolean;
   run(payload: TtlvItem, ctx: OpContext): Promise<TtlvItem[]>;
 }

@@ -15,6 +15,7 @@ import { produced, uidItem } from './payload.js';
 export const create: Operation = {
   name: 'Create',
   durableAudit: true,
+  auditWithWrite: true,
   async run(payload, ctx) {
     const typeItem = child(payload, Tag.ObjectType);
     if (!typeItem) throw new KmipError('invalid_field', 'Create: missing ObjectType');

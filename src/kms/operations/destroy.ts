@@ -8,6 +8,7 @@ import { targetId, uidItem } from './payload.js';
 export const destroy: Operation = {
   name: 'Destroy',
   durableAudit: true,
+  auditWithWrite: true,
   async run(payload, ctx) {
     const id = targetId(payload, ctx);
     const obj = await ctx.repo.load(id);

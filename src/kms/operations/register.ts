@@ -16,6 +16,7 @@ import { produced, uidItem } from './payload.js';
 export const register: Operation = {
   name: 'Register',
   durableAudit: true,
+  auditWithWrite: true,
   async run(payload, ctx) {
     const typeItem = child(payload, Tag.ObjectType);
     if (!typeItem) throw new KmipError('invalid_field', 'Register: missing ObjectType');

@@ -8,6 +8,7 @@ import { targetId, uidItem } from './payload.js';
 export const revoke: Operation = {
   name: 'Revoke',
   durableAudit: true,
+  auditWithWrite: true,
   async run(payload, ctx) {
     const id = targetId(payload, ctx);
     const reason = child(payload, Tag.RevocationReason);

@@ -26,14 +26,16 @@ export abstract class BaseStore {
     if (this.#closed) throw new StoreError('closed', 'the KMS store is closed');
   }
 
-  async insert(obj: StoredObject): Promise<void> {
+  async insert(obj: StoredObject, audit?: AuditRecord): Promise<void> {
     this.check();
-    return this.#writes.submit({ kind: 'insert', row: toRow(obj, this.rootKey) });
+    const row = toRow(obj, this.rootKey);
+    return this.#writes.submit(audit ? { kind: 'insert', row, audit } : { kind: 'insert', row });
   }
 
-  async update(obj: StoredObject): Promise<void> {
+  async update(obj: StoredObject, audit?: AuditRecord): Promise<void> {
     this.check();
-    return this.#writes.submit({ kind: 'update', row: toRow(obj, this.rootKey) });
+    const row = toRow(obj, this.rootKey);
+    return this.#writes.submit(audit ? { kind: 'update', row, audit } : { kind: 'update', row });
   }
 
   async appendAudit(records: readonly AuditRecord[]): Promise<void> {

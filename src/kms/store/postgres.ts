@@ -15,7 +15,7 @@ import { locateQuery } from './locate-query.js';
 import { auditFromRow, fromRow, rowNames, type AuditRow, type ObjectRow } from './record.js';
 import { PG_MIGRATIONS, SCHEMA_VERSION } from './schema.js';
 import type { Durability, LocateFilter, StoreBackend, StoredAuditRecord, StoredObject } from './types.js';
-import type { WriteOp } from './write-op.js';
+import { carriedAudit, type WriteOp } from './write-op.js';
 
 const PAGE = 500;
 const SCHEMA_RE = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -273,6 +273,8 @@ export class PgStore extends BaseStore implements StoreBackend {
       if (run.length > 0) out.push(...(await this.#insertMany(c, run, now)));
       else out.push(await this.#apply(c, ops[i++] as WriteOp, now));
     }
+    const audit = carriedAudit(ops, out);
+    if (audit) await this.#apply(c, audit, now);
     return out;
   }
 
@@ -286,7 +288,7 @@ export class PgStore extends BaseStore implements StoreBackend {
       const out: OpResult<void>[] = [];
       for (const op of ops) {
         try {
-          out.push(await this.#inTransaction((c) => this.#apply(c, op, now)));
+          out.push((await this.#inTransaction((c) => this.#applyAll(c, [op], now)))[0] as OpResult<void>);
         } catch (e) {
           out.push({ ok: false, error: dbError(e) });
         }

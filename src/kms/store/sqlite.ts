@@ -15,7 +15,7 @@ import { locateQuery } from './locate-query.js';
 import { auditFromRow, fromRow, rowNames, type AuditRow, type ObjectRow } from './record.js';
 import { SCHEMA_VERSION, SQLITE_MIGRATIONS } from './schema.js';
 import type { Durability, LocateFilter, StoreBackend, StoredAuditRecord, StoredObject } from './types.js';
-import type { WriteOp } from './write-op.js';
+import { carriedAudit, type WriteOp } from './write-op.js';
 
 export const SQLITE_FILE = 'kms.db';
 const PAGE = 500;
@@ -152,13 +152,19 @@ export class SqliteStore extends BaseStore implements StoreBackend {
   /** One transaction for the batch; if it fails as a whole, each op alone so one bad op fails alone. */
   protected async commit(ops: readonly WriteOp[]): Promise<OpResult<void>[]> {
     const now = new Date().toISOString();
+    const applyAll = (batch: readonly WriteOp[]): OpResult<void>[] => {
+      const results = batch.map((op) => this.#apply(op, now));
+      const audit = carriedAudit(batch, results);
+      if (audit) this.#apply(audit, now);
+      return results;
+    };
     try {
-      return this.#db.transaction(() => ops.map((op) => this.#apply(op, now))).immediate();
+      return this.#db.transaction(applyAll).immediate(ops);
     } catch (err) {
       this.log.warn({ err: String(err), ops: ops.length }, 'group commit failed; retrying one by one');
       return ops.map((op) => {
         try {
-          return this.#db.transaction(() => this.#apply(op, now)).immediate();
+          return this.#db.transaction(applyAll).immediate([op])[0] as OpResult<void>;
         } catch (e) {
           return { ok: false, error: dbError(e) };
         }

@@ -177,6 +177,20 @@ export function storeContract(backend: string, factory: HarnessFactory): void {
       assert.equal((await collect(s)).length, 1101);
     }));
 
+  test(`${backend}: a write's audit record commits with it, and only when the write succeeds`, (t) =>
+    withStore(t, async (s) => {
+      const rec = { identity: 'CN=center', operation: 'Create', result: 'Success' };
+      const a = sampleObject();
+      const b = sampleObject();
+      // Concurrent writes share one transaction; each carries its own record.
+      await Promise.all([s.insert(a, rec), s.insert(b, rec)]);
+      await assert.rejects(s.insert({ ...a, owner: 'CN=other' }, rec), isStoreError('exists'));
+      await s.update({ ...a, state: 'Active', revision: 2 }, { ...rec, operation: 'Activate' });
+      await assert.rejects(s.update({ ...a, revision: 2 }, { ...rec, operation: 'Revoke' }), isStoreError('conflict'));
+      const recs = (await s.listAudit()).map((r) => `${r.operation} ${r.objectId}`);
+      assert.deepEqual(recs.sort(), [`Activate ${a.id}`, `Create ${a.id}`, `Create ${b.id}`].sort());
+    }));
+
   test(`${backend}: audit records append in order`, (t) =>
     withStore(t, async (s) => {
       await s.appendAudit([

@@ -65,15 +65,18 @@ export interface KmsStore {
   readonly kind: 'sqlite' | 'postgres';
   /**
    * Durable (committed, fsync'd per the durability mode) before the promise resolves;
-   * group-commits concurrent writers. StoreError('exists') if the id is taken.
+   * group-commits concurrent writers. StoreError('exists') if the id is taken. `audit`, if given,
+   * is appended in the same transaction when (and only when) the insert succeeds, with
+   * objectId = obj.id: an operation's record is durable with its write, at no extra commit.
    */
-  insert(obj: StoredObject): Promise<void>;
+  insert(obj: StoredObject, audit?: AuditRecord): Promise<void>;
   get(id: string): Promise<StoredObject | undefined>;
   /**
    * Replaces the object iff its stored revision === obj.revision - 1; else throws
    * StoreError('conflict') (or StoreError('not_found') if there is no such object). Durable on resolve.
+   * `audit` as for insert.
    */
-  update(obj: StoredObject): Promise<void>;
+  update(obj: StoredObject, audit?: AuditRecord): Promise<void>;
   locate(filter: LocateFilter): Promise<string[]>;
   /** Every object, for backup and export; streamed in creation order. */
   all(): AsyncIterable<StoredObject>;
