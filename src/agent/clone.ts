@@ -16,7 +16,7 @@ import { randomUUID } from 'node:crypto';
 import { constants as fsConstants, copyFile, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { SecretBytes, withSecret, wrapKey } from '../crypto/index.js';
-import { imageToken, readImageHeader, rekeyImage, rewrapImage, unwrapDiskKey } from '../disk/index.js';
+import { KEK_BYTES, VOLUME_KEY_BYTES, imageToken, readImageHeader, rekeyImage, rewrapImage, unwrapDiskKey } from '../disk/index.js';
 import type { ApiContext } from './api.js';
 import { CONFIG_FORMAT_VERSION, Datastore, acquireLock, releaseLock, type VmConfig } from './datastore.js';
 import { AgentError } from './errors.js';
@@ -71,7 +71,16 @@ async function cloneOnce(c: ApiContext, source: string, req: CloneRequest): Prom
     throw new AgentError('invalid_request', src.encrypted ? 'the clone of an encrypted VM needs its own KEK' : `VM ${source} is plain: its clone is plain`);
   }
   if (req.newKeys && !req.target) throw new AgentError('invalid_request', 'new keys are for an encrypted VM');
-  const newKek = req.target ? c.keys.get(req.target) : undefined;
+  // Copies of the KEKs: the cache's own may be dropped (migrate, shred) while the copy runs.
+  const newKek = req.target ? c.keys.get(req.target).slice(0, KEK_BYTES) : undefined;
+  try {
+    return await cloneWith(c, source, src, req, newKek);
+  } finally {
+    newKek?.dispose();
+  }
+}
+
+async function cloneWith(c: ApiContext, source: string, src: VmView, req: CloneRequest, newKek: SecretBytes | undefined): Promise<VmView> {
   const datastore = new Datastore(dirname(src.path));
   const config = await datastore.readConfig(src.path);
   const dir = datastore.vmDir(req.name);
@@ -140,13 +149,11 @@ async function rebind(
 ): Promise<void> {
   const token = await imageToken(extent);
   if (!token?.keyId || !token.keyProviderId) throw new AgentError('datastore_invalid', `disk ${from.diskId} has no wrapped DEK`);
-  const oldKek = c.keys.get({ keyProviderId: token.keyProviderId, keyId: token.keyId });
-  if (!newKeys) {
-    await rewrapImage(extent, oldKek, to, from);
-    return;
-  }
-  const header = await readImageHeader(extent);
-  await withSecret(unwrapDiskKey(header, oldKek, from), (oldDek) =>
-    withSecret(SecretBytes.random(64), (newDek) => rekeyImage(extent, oldDek, newDek, { binding: to })),
-  );
+  await withSecret(c.keys.get({ keyProviderId: token.keyProviderId, keyId: token.keyId }).slice(0, KEK_BYTES), async (oldKek) => {
+    if (!newKeys) return rewrapImage(extent, oldKek, to, from);
+    const header = await readImageHeader(extent);
+    await withSecret(unwrapDiskKey(header, oldKek, from), (oldDek) =>
+      withSecret(SecretBytes.random(VOLUME_KEY_BYTES), (newDek) => rekeyImage(extent, oldDek, newDek, { binding: to })),
+    );
+  });
 }

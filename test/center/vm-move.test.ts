@@ -9,7 +9,7 @@ import { open, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { initAgent, startAgent, type RunningAgent } from '../../src/agent/index.js';
-import type { VmJson } from '../../src/center/index.js';
+import type { TaskRecord, VmJson } from '../../src/center/index.js';
 import { SecretBytes, withSecret } from '../../src/crypto/index.js';
 import { readImageHeader, unwrapDiskKey } from '../../src/disk/index.js';
 import { KmipClient } from '../../src/kmip/client.js';
@@ -40,21 +40,26 @@ describe('migrate, clone and shred through center with two agents on a shared da
   let admin: KmipClient;
   const data = pattern(7);
   let run: (...args: string[]) => Promise<CvResult>;
-  const vm = async (name: string): Promise<VmJson> => {
-    const r = await run('vm', 'show', name, '--json');
-    assert.equal(r.status, 0, r.stderr);
-    return r.json<VmJson>();
+  const vm = (name: string): Promise<VmJson> => s.admin.call<VmJson>('GET', `/api/v1/vms/${name}`);
+  /** Setup steps go through the API (a CLI process costs seconds on a loaded machine). */
+  const api = async (action: string, name: string, body?: unknown): Promise<VmJson> => {
+    const path = action === 'create' ? '/api/v1/vms' : `/api/v1/vms/${name}/${action}`;
+    let t = await s.admin.call<TaskRecord>('POST', path, body ?? {});
+    while (t.state === 'queued' || t.state === 'running') t = await s.admin.call<TaskRecord>('GET', `/api/v1/tasks/${t.id}/wait?timeout=30`);
+    assert.equal(t.state, 'succeeded', `${action} ${name}: ${JSON.stringify(t.error)}`);
+    return t.result as VmJson;
   };
+  /** The operations under test go through the real CLI. */
   const ok = async (...args: string[]): Promise<VmJson> => {
     const r = await run(...args, '--json');
     assert.equal(r.status, 0, `${args.join(' ')}: ${r.stderr}${r.stdout}`);
     return r.json<VmJson>();
   };
   const readDisk = async (name: string): Promise<Buffer> => {
-    const v = await ok('vm', 'power-on', name);
+    const v = await api('power-on', name);
     const r = await runAsync('nbdcopy', [v.disks[0]!.nbdUri!, '-']);
     assert.equal(r.status, 0, r.stderr);
-    await ok('vm', 'power-off', name);
+    await api('power-off', name);
     return r.stdout;
   };
 
@@ -89,14 +94,14 @@ describe('migrate, clone and shred through center with two agents on a shared da
 
   it('migrates a powered-on encrypted VM: keys go to the target, the source drops them, ciphertext unchanged', async (t) => {
     if (!needPeers(t, 'nbdcopy')) return;
-    await ok('vm', 'create', 'm1', '--host', 'host-1', '--disk', '1M', '--policy', POLICY);
-    const on = await ok('vm', 'power-on', 'm1');
+    await api('create', 'm1', { name: 'm1', host: 'host-1', disks: String(DISK), policy: POLICY });
+    const on = await api('power-on', 'm1');
     const w = await runAsync('nbdcopy', ['-', on.disks[0]!.nbdUri!], data);
     assert.equal(w.status, 0, w.stderr);
-    await ok('vm', 'power-off', 'm1');
+    await api('power-off', 'm1');
     const extent = on.disks[0]!.extentPath;
     const before = await readFile(extent);
-    await ok('vm', 'power-on', 'm1');
+    await api('power-on', 'm1');
     const ref = { keyProviderId: on.keyProviderId!, keyId: on.keyId! };
     assert.ok(s.agent.keys.has(ref) && !agent2.keys.has(ref));
 
@@ -108,7 +113,7 @@ describe('migrate, clone and shred through center with two agents on a shared da
     assert.ok(!s.agent.keys.has(ref), 'the source dropped the KEK (no other VM there needs it)');
     const r = await runAsync('nbdcopy', [moved.disks[0]!.nbdUri!, '-']);
     assert.ok(r.stdout.equals(data), 'the data reads back at the target');
-    await ok('vm', 'power-off', 'm1');
+    await api('power-off', 'm1');
     assert.ok((await readFile(extent)).equals(before), 'the extent is byte-identical: data stayed ciphertext');
     assert.equal((await vm('m1')).host, 'host-2');
 
@@ -137,11 +142,11 @@ describe('migrate, clone and shred through center with two agents on a shared da
     assert.ok((await readDisk('c2')).equals(data), 'the re-encrypted clone reads the same data');
     assert.ok((await readDisk('m1')).equals(data), 'the source is unchanged');
 
-    await ok('vm', 'power-on', 'm1');
+    await api('power-on', 'm1');
     const busy = await run('vm', 'clone', 'm1', 'c3', '--json');
     assert.equal(busy.status, 1, busy.stdout);
     assert.match(busy.stdout + busy.stderr, /powered off/);
-    await ok('vm', 'power-off', 'm1');
+    await api('power-off', 'm1');
     const dup = await run('vm', 'clone', 'm1', 'c1', '--json');
     assert.notEqual(dup.status, 0);
   });
@@ -182,7 +187,7 @@ describe('migrate, clone and shred through center with two agents on a shared da
     assert.match(shared.stdout + shared.stderr, /s1/, 'the refusal names the sharer');
     (await admin.get(ref.keyId)).material.dispose(); // the refused shred left the key alone
 
-    await ok('vm', 'power-on', 'c1');
+    await api('power-on', 'c1');
     const shredded = await ok('vm', 'shred', 'c1', '--yes', '--all-sharing');
     assert.equal(shredded.powerState, 'poweredOff', 'shred powers the VM off');
     assert.equal(shredded.cryptoState, 'locked');
