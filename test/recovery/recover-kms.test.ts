@@ -12,30 +12,19 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { copyFile, mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { VmView } from '../../src/agent/index.js';
 import { initCa, issueCertificate } from '../../src/common/pki.js';
 import { SecretBytes } from '../../src/crypto/index.js';
 import { formatImage } from '../../src/disk/index.js';
-import { cliAsync, prng, runAsync } from '../support/cli.js';
+import { cliAsync, runAsync } from '../support/cli.js';
 import { needPeers, PYTHON } from '../support/peers.js';
-import { cvAsync, startRecoveryStack, type RecoveryStack } from './stack.js';
+import { DECRYPTOR, cvAsync, seededBytes, sha, startRecoveryStack, type RecoveryStack } from './stack.js';
 
 const MiB = 1024 * 1024;
-const DECRYPTOR = fileURLToPath(new URL('../../../test/luks/luks2-decrypt.py', import.meta.url));
-const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
-
-function seededBytes(n: number, seed: number): Buffer {
-  const next = prng(seed);
-  const b = Buffer.alloc(n);
-  for (let i = 0; i < n; i += 4) b.writeUInt32LE(Math.floor(next() * 0x100000000), i);
-  return b;
-}
 
 /** A TCP port with nothing listening on it. */
 async function closedPort(): Promise<number> {

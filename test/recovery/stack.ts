@@ -4,16 +4,18 @@
  * holding a KEK from that KMS. Everything runs in this process, so CLI runs go through `cvAsync`.
  */
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
 import { initAgent, startAgent, type RunningAgent } from '../../src/agent/index.js';
 import { KmipClient } from '../../src/kmip/index.js';
 import { initKms, type InitKmsResult } from '../../src/kms/init.js';
 import { startKms, type RunningKms } from '../../src/kms/server.js';
 import { agentCall, centerTls, type ClientTls, type Json } from '../support/agent-api.js';
-import { CLI } from '../support/cli.js';
+import { CLI, prng } from '../support/cli.js';
 
 export interface RecoveryStack {
   readonly root: string;
@@ -113,4 +115,17 @@ export function cvAsync(args: readonly string[], input?: string): Promise<CvRun>
     child.on('close', (status) => resolve({ status, stdout: out, stderr: err }));
     child.stdin.end(input ?? '');
   });
+}
+
+/** The independent LUKS2 payload decryptor (python3-cryptography) of test/luks. */
+export const DECRYPTOR = fileURLToPath(new URL('../../../test/luks/luks2-decrypt.py', import.meta.url));
+
+export const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
+
+/** n bytes (a multiple of 4) from a fixed seed: the same data on every run. */
+export function seededBytes(n: number, seed: number): Buffer {
+  const next = prng(seed);
+  const b = Buffer.alloc(n);
+  for (let i = 0; i < n; i += 4) b.writeUInt32LE(Math.floor(next() * 0x100000000), i);
+  return b;
 }
