@@ -54,7 +54,7 @@ export const OPENAPI = Object.freeze({
     '/api/v1/vms/{name}': { get: { summary: 'one VM', responses: ok(vmRef) }, delete: { summary: 'delete a powered-off VM and its folder', responses: ok({ type: 'object' }) } },
     '/api/v1/vms/{name}/{action}': {
       post: {
-        summary: 'power-on (resumes a suspended VM), power-off, suspend and snapshot (state sealed under the home DEK; QEMU runtime only), unregister, encrypt (KEK ref), decrypt, rekey (KEK ref, deep: bool), forget',
+        summary: 'power-on (resumes a suspended VM), power-off, suspend and snapshot (state sealed under the home DEK; QEMU runtime only), unregister, encrypt (KEK ref), decrypt, rekey (KEK ref, deep: bool), forget. encrypt, decrypt and rekey are idempotent: asked again while the same conversion runs, the request waits for it; asked again once it is done, it returns the VM. A conversion keeps running when the caller disconnects.',
         requestBody: { required: false, content: { 'application/json': { schema: { type: 'object' } } } },
         responses: ok(vmRef),
       },
@@ -75,6 +75,7 @@ export const OPENAPI = Object.freeze({
           keyId: { type: 'string', nullable: true },
           resumeOnUnlock: { type: 'boolean' },
           pending: { type: 'string', nullable: true },
+          operation: { type: 'object', nullable: true, description: 'the conversion running now: kind (encrypt, decrypt, rekey-deep), done and total bytes', properties: { kind: { type: 'string' }, done: { type: 'integer' }, total: { type: 'integer' } } },
           disks: { type: 'array', items: { type: 'object' } },
         },
       },

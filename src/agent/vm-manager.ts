@@ -60,6 +60,8 @@ export interface VmView {
   readonly keyId: string | null;
   readonly resumeOnUnlock: boolean;
   readonly pending: string | null;
+  /** The conversion running now (encrypt, decrypt, rekey-deep): bytes done of total. */
+  readonly operation: { readonly kind: string; readonly done: number; readonly total: number } | null;
   readonly disks: readonly {
     readonly id: string;
     readonly sizeBytes: number;
@@ -104,6 +106,8 @@ interface VmRecord {
   powerState: PowerState;
   resumeOnUnlock: boolean;
   runtime: Runtime | undefined;
+  /** The conversion running now, with its progress in bytes (GET /api/v1/vms/{name} shows it). */
+  operation?: { kind: string; done: number; total: number } | undefined;
   /** Serializes operations on one VM. */
   queue: Promise<unknown>;
 }
@@ -234,6 +238,7 @@ export class VmManager {
       keyId: enc?.keyId ?? null,
       resumeOnUnlock: rec.resumeOnUnlock,
       pending: rec.config.pending?.op ?? null,
+      operation: rec.operation ? { ...rec.operation } : null,
       disks,
     };
   }
@@ -701,6 +706,9 @@ export class VmManager {
   async encrypt(name: string, target: EncryptionSpec): Promise<VmView> {
     const rec = this.#get(name);
     return this.#serial(rec, async () => {
+      // Asked again (center retrying or resuming a task): the same outcome, no second conversion.
+      if (this.#isDone(rec, target)) return this.#view(rec);
+      if (this.#resumable(rec, 'encrypt', target)) return this.#resumePending(rec);
       if (rec.config.encryption) throw new AgentError('invalid_request', `VM ${name} is already encrypted; use rekey`);
       this.#assertOff(rec, 'encrypt');
       this.#assertNoPending(rec);
@@ -711,9 +719,31 @@ export class VmManager {
     });
   }
 
+  /** The VM is already encrypted with target and nothing is pending: an encrypt or rekey to it is done. */
+  #isDone(rec: VmRecord, target: EncryptionSpec): boolean {
+    const enc = rec.config.encryption;
+    return !rec.config.pending && !!enc && enc.keyId === target.keyId && enc.keyProviderId === target.keyProviderId;
+  }
+
+  /** The pending conversion is this one (same op, same target KEK): asking again resumes it. */
+  #resumable(rec: VmRecord, op: PendingConversion['op'], target: EncryptionSpec | null): boolean {
+    const p = rec.config.pending;
+    if (!p || p.op !== op) return false;
+    if (!target || !p.target) return !target && !p.target;
+    return p.target.keyId === target.keyId && p.target.keyProviderId === target.keyProviderId;
+  }
+
+  async #resumePending(rec: VmRecord): Promise<VmView> {
+    this.#assertUnlocked(rec);
+    await this.#runPending(rec);
+    return this.#view(rec);
+  }
+
   async decrypt(name: string): Promise<VmView> {
     const rec = this.#get(name);
     return this.#serial(rec, async () => {
+      if (!rec.config.encryption && !rec.config.pending) return this.#view(rec); // already plain
+      if (this.#resumable(rec, 'decrypt', null)) return this.#resumePending(rec);
       if (!rec.config.encryption) throw new AgentError('invalid_request', `VM ${name} is not encrypted`);
       this.#assertOff(rec, 'decrypt');
       this.#assertNoPending(rec);
@@ -727,6 +757,8 @@ export class VmManager {
   async rekeyDeep(name: string, target: EncryptionSpec): Promise<VmView> {
     const rec = this.#get(name);
     return this.#serial(rec, async () => {
+      if (this.#isDone(rec, target)) return this.#view(rec);
+      if (this.#resumable(rec, 'rekey-deep', target)) return this.#resumePending(rec);
       if (!rec.config.encryption) throw new AgentError('invalid_request', `VM ${name} is not encrypted`);
       this.#assertOff(rec, 'deep rekey');
       this.#assertNoPending(rec);
@@ -822,7 +854,20 @@ export class VmManager {
       extents.push({ id: d.id, path: join(rec.dir, desc.extent), descriptor: d.descriptor });
     }
     extents.push({ id: 'nvram', path: join(rec.dir, rec.config.nvram), descriptor: '' });
-    for (const e of extents) await this.#convertOne(rec, p, e);
+    const sizes = await Promise.all(extents.map(async (e) => (await stat(e.path)).size));
+    const op = { kind: p.op, done: 0, total: sizes.reduce((a, b) => a + b, 0) };
+    rec.operation = op;
+    try {
+      let base = 0;
+      for (const [i, e] of extents.entries()) {
+        const size = sizes[i] ?? 0;
+        await this.#convertOne(rec, p, e, (done) => (op.done = base + Math.min(done, size)));
+        base += size;
+        op.done = base;
+      }
+    } finally {
+      rec.operation = undefined;
+    }
     const uuid = rec.config.uuid;
     let encryption = rec.config.encryption;
     if (p.op === 'encrypt' && p.target) {
@@ -843,7 +888,12 @@ export class VmManager {
   }
 
   /** Converts one extent; after a crash the disk's own state (journal, header) says where it is. */
-  async #convertOne(rec: VmRecord, p: PendingConversion, e: { id: string; path: string; descriptor: string }): Promise<void> {
+  async #convertOne(
+    rec: VmRecord,
+    p: PendingConversion,
+    e: { id: string; path: string; descriptor: string },
+    onProgress: (done: number) => void,
+  ): Promise<void> {
     const uuid = rec.config.uuid;
     const place = { vmUuid: uuid, diskId: e.id };
     const pending = await pendingConversionHeader(e.path);
@@ -853,7 +903,7 @@ export class VmManager {
       await this.#o.datastore.writeDescriptor(rec.dir, e.descriptor, { ...desc, format, keyProviderId: ref?.keyProviderId ?? null, keyId: ref?.keyId ?? null });
     };
     const isLuks = async () => (await imageToken(e.path).catch(() => undefined)) !== undefined;
-    const chunk = this.#o.conversionChunkBytes ? { chunkSize: this.#o.conversionChunkBytes } : {};
+    const chunk = { ...(this.#o.conversionChunkBytes ? { chunkSize: this.#o.conversionChunkBytes } : {}), onProgress };
     if (p.op === 'encrypt' && p.target) {
       const kek = this.#o.keys.get(p.target);
       const binding = { kek, ...p.target, ...place };

@@ -431,7 +431,8 @@ export class CenterStore {
   /** Every text cell of every table, for tests that scan the database for key bytes. */
   async dumpText(): Promise<string[]> {
     const out: string[] = [];
-    for (const table of ['center_meta', 'users', 'tokens', 'audit', 'key_providers', 'hosts', 'vms']) {
+    const tables = ['center_meta', 'users', 'tokens', 'audit', 'key_providers', 'hosts', 'vms'];
+    for (const table of [...tables, 'tasks', 'task_steps']) {
       for (const row of await this.db.all(`SELECT * FROM ${table}`))
         for (const v of Object.values(row)) out.push(String(v));
     }
