@@ -235,14 +235,20 @@ export async function createExamples(
   env: Readonly<Record<string, string | undefined>>,
   say: (line: string) => void,
 ): Promise<boolean> {
+  // Created side by side: each is a `vm create` process and a center task.
+  const results = await Promise.all(
+    EXAMPLE_VMS.map(async (vm) => {
+      const host = hostName(Math.min(vm.host, hosts));
+      const r = await runCryptvisor(
+        cli,
+        ['vm', 'create', vm.name, '--host', host, '--disk', '64M', ...(vm.policy ? ['--policy', vm.policy] : ['--plain']), '--data', l.data, '--json'],
+        env,
+      );
+      return { vm, host, r };
+    }),
+  );
   let ok = true;
-  for (const vm of EXAMPLE_VMS) {
-    const host = hostName(Math.min(vm.host, hosts));
-    const r = await runCryptvisor(
-      cli,
-      ['vm', 'create', vm.name, '--host', host, '--disk', '64M', ...(vm.policy ? ['--policy', vm.policy] : ['--plain']), '--data', l.data, '--json'],
-      env,
-    );
+  for (const { vm, host, r } of results) {
     if (r.status === 0) {
       say(`created example VM ${vm.name} on ${host} (${vm.policy ? `encrypted by "${vm.policy}"` : 'plain'})`);
       continue;

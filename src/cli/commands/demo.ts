@@ -8,6 +8,7 @@
 import { createDecipheriv } from 'node:crypto';
 import { open, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import type { CenterClient } from '../../center/index.js';
 import type { SecretBytes } from '../../crypto/index.js';
 import { candidatePlaces, fetchKek, readImageHeader, unwrapAtPlaces } from '../../disk/index.js';
 import { CryptographicAlgorithm, KmipClient, ObjectType, State, asEnum, type KmipAttribute } from '../../kmip/index.js';
@@ -17,7 +18,7 @@ import { agentGet, hexdumpSideBySide, kmsAudit, listFiles, scanForSecrets, type 
 import { guestDiskIo } from '../demo-nbd.js';
 import { UpError } from '../up-errors.js';
 import { CENTER, dataDir, isUpProcess, readEndpoints, readPid, upLayout, type Endpoints, type UpLayout } from '../up-layout.js';
-import { BUILTIN_POLICY_NAME, cliError, runCryptvisor } from '../up-setup.js';
+import { BUILTIN_POLICY_NAME, cliError, loginAdmin, runCryptvisor } from '../up-setup.js';
 import { CLI } from './up.js';
 
 const DEMO_DISK = '16M';
@@ -44,6 +45,7 @@ function guestSector(name: string): Buffer {
 class Demo {
   readonly failures: string[] = [];
   readonly #say: (s: string) => void;
+  #center: CenterClient | undefined;
 
   constructor(
     readonly l: UpLayout,
@@ -76,8 +78,15 @@ class Demo {
     return JSON.parse(r.stdout) as T;
   }
 
-  show(name: string): Promise<DemoVm> {
-    return this.cv<DemoVm>(['vm', 'show', name]);
+  /** Reads go straight to center's API (one login); changes go through the CLI. */
+  async show(name: string): Promise<DemoVm> {
+    this.#center ??= await loginAdmin(this.l);
+    return this.#center.call<DemoVm>('GET', `/api/v1/vms/${encodeURIComponent(name)}`);
+  }
+
+  async list(): Promise<DemoVm[]> {
+    this.#center ??= await loginAdmin(this.l);
+    return this.#center.call<DemoVm[]>('GET', '/api/v1/vms');
   }
 
   /** Powers the VM on (if needed) and returns its first disk's NBD URI. */
@@ -115,7 +124,7 @@ class Demo {
 }
 
 async function freeName(d: Demo): Promise<string> {
-  const names = new Set((await d.cv<DemoVm[]>(['vm', 'list'])).map((v) => v.name));
+  const names = new Set((await d.list()).map((v) => v.name));
   let n = 1;
   while (names.has(`demo-${n}`)) n++;
   return `demo-${n}`;
