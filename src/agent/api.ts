@@ -9,6 +9,7 @@ import { SecretBytes } from '../crypto/index.js';
 import { toCryptvisorError } from '../common/errors.js';
 import type { Logger } from '../common/logging.js';
 import { AgentError } from './errors.js';
+import { ESCROW_ROUTES } from './escrow.js';
 import type { Enrollment } from './enrollment.js';
 import type { DumpWriter } from './dumps.js';
 import type { KeyCache, KeyRef } from './keys.js';
@@ -203,6 +204,7 @@ const ROUTES: readonly Route[] = [
     },
   },
   ...MOVE_ROUTES,
+  ...ESCROW_ROUTES,
 ];
 
 export function hostState(c: ApiContext): 'incapable' | 'prepared' | 'safe' {

@@ -26,7 +26,13 @@ export class KeyCache {
       throw new AgentError('invalid_request', 'a KEK is a 32-byte AES-256 key');
     }
     const k = refKey(ref);
-    this.#keks.get(k)?.key.dispose();
+    const old = this.#keks.get(k);
+    // The same key again (a heartbeat, a second VM of a shared KEK): keep the one operations may be using.
+    if (old?.key.equals(key)) {
+      key.dispose();
+      return;
+    }
+    old?.key.dispose();
     this.#keks.set(k, { ref: { keyProviderId: ref.keyProviderId, keyId: ref.keyId }, key });
   }
 

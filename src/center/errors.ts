@@ -28,12 +28,14 @@ export type CenterErrorCode =
   | 'vm_not_found'
   | 'vm_exists'
   | 'policy_not_found'
+  | 'policy_exists'
+  | 'policy_read_only'
+  | 'key_not_found'
+  | 'audit_broken'
   | 'task_not_found'
   | 'task_not_cancellable'
   | 'vm_power_state'
   | 'vm_crypto_state'
-  | 'key_not_found'
-  | 'audit_broken'
   | 'key_shared';
 
 export const CENTER_ERROR_KINDS: Readonly<Record<CenterErrorCode, ErrorKind>> = Object.freeze({
@@ -63,12 +65,14 @@ export const CENTER_ERROR_KINDS: Readonly<Record<CenterErrorCode, ErrorKind>> = 
   vm_not_found: 'not_found',
   vm_exists: 'conflict',
   policy_not_found: 'not_found',
+  policy_exists: 'conflict',
+  policy_read_only: 'conflict',
+  key_not_found: 'not_found',
+  audit_broken: 'failed',
   task_not_found: 'not_found',
   task_not_cancellable: 'conflict',
   vm_power_state: 'conflict',
   vm_crypto_state: 'conflict',
-  key_not_found: 'not_found',
-  audit_broken: 'failed',
   key_shared: 'conflict',
 });
 

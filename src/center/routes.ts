@@ -14,6 +14,8 @@ import { VM_MOVE_ROUTES } from './vm-move-routes.js';
 import { VM_ROUTES } from './vm-routes.js';
 import type { VmService } from './vms.js';
 import { PROVIDER_ROUTES } from './provider-routes.js';
+import type { PolicyService } from './policies.js';
+import { POLICY_ROUTES } from './policy-routes.js';
 import { TASK_ROUTES } from './task-routes.js';
 import type { TaskService } from './tasks.js';
 import { CenterError } from './errors.js';
@@ -29,6 +31,7 @@ export interface CenterServices {
   readonly hosts: HostManager;
   readonly vms: VmService;
   readonly tasks: TaskService;
+  readonly policies: PolicyService;
   readonly alarms: AlarmService;
   readonly metrics: CenterMetrics;
   readonly version: string;
@@ -265,7 +268,7 @@ const ACCOUNT_ROUTES: readonly Route[] = [
   },
 ];
 
-export const ROUTES: readonly Route[] = [...ACCOUNT_ROUTES, ...PROVIDER_ROUTES, ...HOST_ROUTES, ...VM_ROUTES, ...VM_MOVE_ROUTES, ...TASK_ROUTES, ...OPS_ROUTES];
+export const ROUTES: readonly Route[] = [...ACCOUNT_ROUTES, ...PROVIDER_ROUTES, ...HOST_ROUTES, ...VM_ROUTES, ...VM_MOVE_ROUTES, ...TASK_ROUTES, ...OPS_ROUTES, ...POLICY_ROUTES];
 
 /** Validates a body against a route's schema (routes without one take no body). */
 export function routeBody(route: Route, body: Body): Body {

@@ -23,6 +23,7 @@ import {
 } from './metrics.js';
 import type { ProviderManager } from './providers.js';
 import { VmService } from './vms.js';
+import { PolicyService } from './policies.js';
 import { TASK_KINDS } from './task-kinds.js';
 import { TaskService } from './tasks.js';
 import type { CenterServices } from './routes.js';
@@ -70,6 +71,7 @@ export async function startCenter(opts: StartCenterOptions): Promise<RunningCent
     hosts,
     vms: new VmService(store, hosts),
     tasks: new TaskService(store, logger.child({ component: 'tasks' })),
+    policies: new PolicyService(store, providers, hosts),
     alarms,
     metrics,
     version: CENTER_VERSION,
@@ -106,6 +108,7 @@ export async function startCenter(opts: StartCenterOptions): Promise<RunningCent
   hosts.start((opts.heartbeatSeconds ?? cfg.heartbeatSeconds) * 1000);
   alarms.start((opts.alarmCheckSeconds ?? cfg.alarmCheckSeconds) * 1000);
   await svc.tasks.resume(svc);
+  svc.policies.startReconciler(svc, logger.child({ component: 'reconciler' }));
   logger.info({ port, host, database: store.dialect }, 'center listening');
   return {
     port,
@@ -121,6 +124,7 @@ export async function startCenter(opts: StartCenterOptions): Promise<RunningCent
         server.close(() => res());
         server.closeAllConnections();
       });
+      await svc.policies.close();
       await svc.tasks.close();
       await alarms.close();
       await hosts.close();

@@ -5,5 +5,6 @@
 import type { TaskKind } from './tasks.js';
 import { VM_TASKS } from './vm-tasks.js';
 import { MOVE_TASKS } from './vm-move.js';
+import { POLICY_TASKS } from './reconciler.js';
 
-export const TASK_KINDS: readonly TaskKind[] = [...VM_TASKS, ...MOVE_TASKS];
+export const TASK_KINDS: readonly TaskKind[] = [...VM_TASKS, ...MOVE_TASKS, ...POLICY_TASKS];

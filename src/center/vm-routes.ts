@@ -50,7 +50,7 @@ function vmOperation(
   summary: string,
   privilege: Privilege,
   body?: BodySchema,
-  params: (c: RequestContext) => Record<string, unknown> = () => ({}),
+  params: (c: RequestContext) => Record<string, unknown> | Promise<Record<string, unknown>> = () => ({}),
 ): Route {
   return {
     method: 'POST',
@@ -61,7 +61,7 @@ function vmOperation(
     ...(body ? { body } : {}),
     handler: async (c) => {
       await c.svc.vms.locate(name(c));
-      return startTask(c, `vm.${action}`, name(c), { name: name(c), ...params(c) });
+      return startTask(c, `vm.${action}`, name(c), { name: name(c), ...(await params(c)) });
     },
   };
 }
@@ -72,7 +72,7 @@ async function newVmChecks(
   host: string,
   policy: string | undefined,
 ): Promise<void> {
-  if (policy !== undefined) checkPolicy(policy);
+  if (policy !== undefined) await checkPolicy(c.svc, policy);
   await c.svc.store.getHost(host);
   if ((await c.svc.store.listVms()).some((v) => v.name === vm))
     throw new CenterError('vm_exists', `VM ${vm} exists`);
@@ -174,9 +174,9 @@ export const VM_ROUTES: readonly Route[] = [
     {
       policy: POLICY,
     },
-    (c) => {
+    async (c) => {
       const policy = (c.body as { policy?: string }).policy;
-      if (policy !== undefined) checkPolicy(policy);
+      if (policy !== undefined) await checkPolicy(c.svc, policy);
       return { policy: policy ?? null };
     },
   ),

@@ -34,13 +34,9 @@ function optParam(params: Record<string, unknown>, name: string): string | null 
   return typeof v === 'string' && v.length > 0 ? v : null;
 }
 
-/**
- * The provider a policy puts a VM's KEK at. Only the built-in policy exists in this version
- * (home and disks, the default provider, one KEK per VM); another name is policy_not_found.
- */
-export function checkPolicy(policy: string): void {
-  if (policy !== BUILTIN_POLICY)
-    throw new CenterError('policy_not_found', `no policy "${policy}" (only "${BUILTIN_POLICY}" exists yet)`);
+/** Checks that a policy exists (policy_not_found otherwise): policies.ts resolves it. */
+export async function checkPolicy(svc: CenterServices, policy: string): Promise<void> {
+  await svc.policies.resolve(policy);
 }
 
 interface Placed {
@@ -142,6 +138,27 @@ function assertOff(v: AgentVm, op: string): void {
     throw new CenterError('vm_power_state', `${op} needs VM ${v.name} powered off (it is ${v.powerState})`);
 }
 
+/**
+ * Makes a VM on the agent; resumed after the agent made it (center died before recording the
+ * step), the VM already there with the same KEK (or plain, as asked) counts as made.
+ */
+async function madeOnce(
+  svc: CenterServices,
+  host: HostRecord,
+  name: string,
+  kek: KeyRef | null,
+  make: () => Promise<AgentVm>,
+): Promise<AgentVm> {
+  try {
+    return await make();
+  } catch (err) {
+    if (!(err instanceof CenterRemoteError && err.code === 'vm_exists')) throw err;
+    const existing = await agentVm(svc, host, name);
+    if (existing.keyId !== (kek?.keyId ?? null) || existing.pending) throw err;
+    return existing;
+  }
+}
+
 const create: TaskKind = {
   kind: 'vm.create',
   cancellable: false,
@@ -152,19 +169,13 @@ const create: TaskKind = {
     const policy = optParam(p, 'policy');
     const disks = p['disks'];
     if (!Array.isArray(disks)) throw new CenterError('invalid_request', 'the task has no disk sizes');
-    const kek = policy ? await ctx.step('kek', () => newKek(svc, `kek-${name}`)) : null;
+    const kek = policy ? await ctx.step('kek', () => svc.policies.kekFor(policy, name)) : null;
     if (kek) await pushKek(svc, host, kek);
-    const v = await ctx.step('agent.create', async () => {
-      try {
-        return await svc.hosts.call<AgentVm>(host, 'POST', '/api/v1/vms', { name, disks, encryption: kek });
-      } catch (err) {
-        // Resumed after the agent made it: the same VM (same KEK) counts as made.
-        if (!(err instanceof CenterRemoteError && err.code === 'vm_exists')) throw err;
-        const existing = await agentVm(svc, host, name);
-        if (existing.keyId !== (kek?.keyId ?? null)) throw err;
-        return existing;
-      }
-    });
+    const v = await ctx.step('agent.create', () =>
+      madeOnce(svc, host, name, kek, () =>
+        svc.hosts.call<AgentVm>(host, 'POST', '/api/v1/vms', { name, disks, encryption: kek }),
+      ),
+    );
     await ctx.step('inventory', () => svc.store.addVm(name, host.name, policy).then(() => true));
     return done(ctx, v, host.name, policy);
   },
@@ -181,7 +192,7 @@ async function encryptExisting(ctx: TaskContext, name: string, policy: string): 
     assertOff(v, 'encrypt');
     return true;
   });
-  const kek = await ctx.step('kek', () => newKek(svc, `kek-${name}`));
+  const kek = await ctx.step('kek', () => svc.policies.kekFor(policy, name));
   await pushKek(svc, host, kek);
   const v = await agentOperation(ctx, host, name, 'encrypt', { ...kek });
   await setVmPolicy(svc.store.db, name, policy);
@@ -239,7 +250,8 @@ const rekey: TaskKind = {
 
 const unlock: TaskKind = {
   kind: 'vm.unlock',
-  cancellable: false,
+  // Safe to stop between two pushes: a key pushed is only a key cached on the host.
+  cancellable: true,
   async run(ctx, p) {
     const { svc } = ctx;
     const name = param(p, 'name');
@@ -247,6 +259,7 @@ const unlock: TaskKind = {
     const before = await agentVm(svc, host, name);
     const keys = vmKeys(before);
     for (let i = 0; i < keys.length; i++) {
+      ctx.signal.throwIfAborted();
       await ctx.progress(i, keys.length, `pushing key ${keys[i]!.keyId}`);
       await pushKek(svc, host, keys[i]!);
     }
@@ -383,7 +396,9 @@ const importVm: TaskKind = {
     const policy = optParam(p, 'policy');
     const source = optParam(p, 'raw') !== null ? { raw: param(p, 'raw') } : { vmdk: param(p, 'vmdk') };
     await ctx.step('agent.import', () =>
-      svc.hosts.call<AgentVm>(host, 'POST', '/api/v1/vms/import', { name, ...source, encryption: null }),
+      madeOnce(svc, host, name, null, () =>
+        svc.hosts.call<AgentVm>(host, 'POST', '/api/v1/vms/import', { name, ...source, encryption: null }),
+      ),
     );
     await ctx.step('inventory', () => svc.store.addVm(name, host.name, null).then(() => true));
     if (policy) return encryptExisting(ctx, name, policy);

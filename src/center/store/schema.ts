@@ -5,6 +5,7 @@
  */
 import { CenterError } from '../errors.js';
 import type { SqlDriver } from './driver.js';
+import { POLICY_MIGRATION } from './policy-store.js';
 
 export const MIGRATIONS: readonly (readonly string[])[] = [
   [
@@ -88,6 +89,7 @@ export const MIGRATIONS: readonly (readonly string[])[] = [
        cleared_at TEXT)`,
     'CREATE INDEX alarms_active ON alarms (kind, target, cleared_at)',
   ],
+  POLICY_MIGRATION,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
