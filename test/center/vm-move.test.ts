@@ -38,6 +38,7 @@ describe('migrate, clone and shred through center with two agents on a shared da
   let s: TestStack;
   let agent2: RunningAgent;
   let admin: KmipClient;
+  let kmsAt: string;
   const data = pattern(7);
   let run: (...args: string[]) => Promise<CvResult>;
   const vm = (name: string): Promise<VmJson> => s.admin.call<VmJson>('GET', `/api/v1/vms/${name}`);
@@ -45,7 +46,8 @@ describe('migrate, clone and shred through center with two agents on a shared da
   const api = async (action: string, name: string, body?: unknown): Promise<VmJson> => {
     const path = action === 'create' ? '/api/v1/vms' : `/api/v1/vms/${name}/${action}`;
     let t = await s.admin.call<TaskRecord>('POST', path, body ?? {});
-    while (t.state === 'queued' || t.state === 'running') t = await s.admin.call<TaskRecord>('GET', `/api/v1/tasks/${t.id}/wait?timeout=30`);
+    while (t.state === 'queued' || t.state === 'running')
+      t = await s.admin.call<TaskRecord>('GET', `/api/v1/tasks/${t.id}/wait?timeout=30`);
     assert.equal(t.state, 'succeeded', `${action} ${name}: ${JSON.stringify(t.error)}`);
     return t.result as VmJson;
   };
@@ -72,19 +74,30 @@ describe('migrate, clone and shred through center with two agents on a shared da
       ['host-1', s.agent, s.agentInit],
       ['host-2', agent2, init2],
     ] as const) {
-      await s.admin.call('POST', '/api/v1/hosts', { name, url: a.url, token: init.enrollmentToken, fingerprint: init.fingerprint });
+      await s.admin.call('POST', '/api/v1/hosts', {
+        name,
+        url: a.url,
+        token: init.enrollmentToken,
+        fingerprint: init.fingerprint,
+      });
     }
     const c = s.center;
     run = (...args: string[]) => cv(args, { env: c.env });
-    const login = await cv(['login', c.running.url, '--user', 'admin', '--ca', c.init.ca, '--password-stdin'], {
-      env: c.env,
-      input: ADMIN_PASSWORD,
-    });
+    const login = await cv(
+      ['login', c.running.url, '--user', 'admin', '--ca', c.init.ca, '--password-stdin'],
+      {
+        env: c.env,
+        input: ADMIN_PASSWORD,
+      },
+    );
     assert.equal(login.status, 0, login.stderr);
     const provider = await c.running.store.getProvider('kms1');
     const kmsPki = join(s.dir, 'kms', 'pki');
-    const [ca, cert, key] = await Promise.all(['ca.pem', 'admin.pem', 'admin.key'].map((f) => readFile(join(kmsPki, f), 'utf8')));
+    const [ca, cert, key] = await Promise.all(
+      ['ca.pem', 'admin.pem', 'admin.key'].map((f) => readFile(join(kmsPki, f), 'utf8')),
+    );
     admin = new KmipClient({ servers: provider.servers, ca: ca!, cert: cert!, key: key!, timeoutMs: 10_000 });
+    kmsAt = provider.servers.map((x) => `${x.host}:${x.port}`).join(',');
   });
   after(async () => {
     admin?.close();
@@ -114,13 +127,46 @@ describe('migrate, clone and shred through center with two agents on a shared da
     const r = await runAsync('nbdcopy', [moved.disks[0]!.nbdUri!, '-']);
     assert.ok(r.stdout.equals(data), 'the data reads back at the target');
     await api('power-off', 'm1');
-    assert.ok((await readFile(extent)).equals(before), 'the extent is byte-identical: data stayed ciphertext');
+    assert.ok(
+      (await readFile(extent)).equals(before),
+      'the extent is byte-identical: data stayed ciphertext',
+    );
     assert.equal((await vm('m1')).host, 'host-2');
 
     const same = await run('vm', 'migrate', 'm1', '--to', 'host-2', '--json');
     assert.equal(same.status, 1, same.stdout);
     const nowhere = await run('vm', 'migrate', 'm1', '--to', 'host-9', '--json');
     assert.equal(nowhere.status, 3, nowhere.stdout);
+  });
+
+  it('moves and clones a plain VM (no keys); --no-wait prints a task ID for task wait; an Operator is denied', async () => {
+    await api('create', 'p1', { name: 'p1', host: 'host-1', disks: String(DISK) });
+    const started = await run('vm', 'migrate', 'p1', '--to', 'host-2', '--no-wait');
+    assert.equal(started.status, 0, started.stderr);
+    const id = started.stdout.trim();
+    assert.match(id, /^task-[0-9a-f]+$/);
+    const waited = await run('task', 'wait', id, '--json');
+    assert.equal(waited.status, 0, waited.stderr);
+    assert.equal(waited.json<TaskRecord>().state, 'succeeded');
+    assert.equal((await vm('p1')).host, 'host-2');
+    const copy = await api('clone', 'p1', { name: 'p1-copy' });
+    assert.equal(copy.encrypted, false);
+    assert.equal(copy.keyId, null);
+    assert.equal(copy.host, 'host-2');
+
+    await s.admin.call('POST', '/api/v1/users', {
+      name: 'op',
+      role: 'Operator',
+      password: 'operator-password',
+    });
+    const op = await s.center.login('op', 'operator-password');
+    for (const [action, body] of [
+      ['migrate', { to: 'host-1' }],
+      ['clone', { name: 'p2' }],
+      ['shred', {}],
+    ] as const) {
+      await assert.rejects(op.call('POST', `/api/v1/vms/p1/${action}`, body), { code: 'permission_denied' });
+    }
   });
 
   it('clones with its own KEK (shallow: same ciphertext) and with --new-keys (re-encrypted)', async (t) => {
@@ -131,12 +177,18 @@ describe('migrate, clone and shred through center with two agents on a shared da
     assert.ok(c1.encrypted && c1.keyId && c1.keyId !== src.keyId, 'the clone has its own KEK');
     assert.notEqual(c1.uuid, src.uuid);
     assert.equal(c1.disks[0]!.keyId, c1.keyId);
-    assert.ok((await payload(c1.disks[0]!.extentPath)).equals(await payload(src.disks[0]!.extentPath)), 'shallow: same DEK, same ciphertext');
+    assert.ok(
+      (await payload(c1.disks[0]!.extentPath)).equals(await payload(src.disks[0]!.extentPath)),
+      'shallow: same DEK, same ciphertext',
+    );
 
     const c2 = await ok('vm', 'clone', 'm1', 'c2', '--new-keys');
     assert.ok(c2.keyId && c2.keyId !== src.keyId && c2.keyId !== c1.keyId);
     const p2 = await payload(c2.disks[0]!.extentPath);
-    assert.ok(!p2.subarray(0, DISK).equals((await payload(src.disks[0]!.extentPath)).subarray(0, DISK)), 'new DEKs: the ciphertext differs');
+    assert.ok(
+      !p2.subarray(0, DISK).equals((await payload(src.disks[0]!.extentPath)).subarray(0, DISK)),
+      'new DEKs: the ciphertext differs',
+    );
 
     assert.ok((await readDisk('c1')).equals(data), 'the shallow clone reads the same data');
     assert.ok((await readDisk('c2')).equals(data), 'the re-encrypted clone reads the same data');
@@ -157,7 +209,11 @@ describe('migrate, clone and shred through center with two agents on a shared da
     const ref = { keyProviderId: c1.keyProviderId!, keyId: c1.keyId! };
     // A second VM under the same KEK, as a shared-key policy makes it (made through the agent API).
     const h2 = await s.center.running.store.getHost('host-2');
-    await s.center.running.hosts.call(h2, 'POST', '/api/v1/vms', { name: 's1', disks: [DISK], encryption: ref });
+    await s.center.running.hosts.call(h2, 'POST', '/api/v1/vms', {
+      name: 's1',
+      disks: [DISK],
+      encryption: ref,
+    });
     await s.center.running.store.addVm('s1', 'host-2', POLICY);
 
     // An escrow keyslot on c1's disk, opened by cryptsetup before the shred.
@@ -168,7 +224,13 @@ describe('migrate, clone and shred through center with two agents on a shared da
       withSecret(unwrapDiskKey(header, k, { vmUuid: c1.uuid, diskId: 'disk-0' }), async (dek) => {
         const fh = await open(extent, 'r+');
         try {
-          await addPassphraseKeyslot(fh, await readLuks2Header(fh), dek, SecretBytes.from(Buffer.from(ESCROW)), { iterations: 1000 });
+          await addPassphraseKeyslot(
+            fh,
+            await readLuks2Header(fh),
+            dek,
+            SecretBytes.from(Buffer.from(ESCROW)),
+            { iterations: 1000 },
+          );
         } finally {
           await fh.close();
         }
@@ -205,6 +267,30 @@ describe('migrate, clone and shred through center with two agents on a shared da
     assert.doesNotMatch(keyslots, /\d+: luks2/, 'no keyslot remains');
     const escrow = await runAsync('cryptsetup', ['open', '--test-passphrase', '--key-file', pass, extent]);
     assert.notEqual(escrow.status, 0, 'the escrow passphrase no longer opens the volume');
+    const kmsPki = join(s.dir, 'kms', 'pki');
+    const keyOut = join(s.dir, 'recovered.key');
+    const recover = await run(
+      'disk',
+      'recover',
+      extent,
+      '--kms',
+      kmsAt,
+      '--ca',
+      join(kmsPki, 'ca.pem'),
+      '--cert',
+      join(kmsPki, 'admin.pem'),
+      '--key',
+      join(kmsPki, 'admin.key'),
+      '--volume-key-file',
+      keyOut,
+      '--json',
+    );
+    assert.equal(
+      recover.status,
+      5,
+      `disk recover after shred: key unavailable (${recover.stdout}${recover.stderr})`,
+    );
+    await assert.rejects(readFile(keyOut), 'no volume key file was written');
     const other = await vm('c2');
     assert.equal(other.cryptoState, 'unlocked', 'a VM under another KEK is untouched');
   });
