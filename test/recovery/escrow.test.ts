@@ -5,7 +5,8 @@
  * pbkdf2 on the other, as an escrow policy would). Then the KMS is stopped (`disk recover` now
  * fails: key unavailable, exit 5) and, offline:
  * 1. `cryptsetup open --test-passphrase` accepts the escrow passphrase (and refuses another);
- * 2. `cryptsetup luksDump --dump-volume-key` (batch mode, passphrase from a key file) gives the volume key;
+ * 2. `cryptsetup luksDump --dump-volume-key` (batch mode, passphrase from a key file) gives the volume key,
+ *    as hex and as a key file (`--volume-key-file`);
  * 3. the payload read through `disk serve` with that key (nbdcopy) and decrypted by the independent
  *    Python decryptor both match the original.
  */
@@ -95,7 +96,9 @@ describe('escrow recovery with the KMS stopped', () => {
       const hex = /MK dump:\s*((?:[0-9a-f]{2}\s+)+)/.exec(dump.stdout.toString())?.[1]?.replace(/\s+/g, '') ?? '';
       assert.equal(hex.length, 128, 'a 512-bit volume key');
       const keyFile = join(s.root, 'escrow', `${c.name}.key`);
-      await writeFile(keyFile, Buffer.from(hex, 'hex'), { mode: 0o600 });
+      const toFile = await runAsync('cryptsetup', ['luksDump', '--dump-volume-key', '--batch-mode', '--key-file', d.passFile, '--volume-key-file', keyFile, d.img]);
+      assert.equal(toFile.status, 0, toFile.stderr);
+      assert.equal((await readFile(keyFile)).toString('hex'), hex, 'the key file holds the dumped key');
 
       const sock = join(s.root, 'escrow', `${c.name}.sock`);
       const child = cliAsync(['disk', 'serve', d.img, '--key-file', keyFile, '--socket', sock, '--read-only']);
