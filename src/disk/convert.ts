@@ -191,6 +191,26 @@ export async function encryptInPlace(opts: EncryptOptions): Promise<void> {
   await journal.remove();
 }
 
+/** What a fresh (not resumed) decrypt or rekey reads first: the image's header and its geometry. */
+interface FreshStart {
+  readonly header: Buffer;
+  readonly dataOffset: number;
+  readonly payloadSize: number;
+  readonly chunk: number;
+}
+
+async function readFreshStart(
+  fh: FileHandle,
+  opts: Pick<DecryptOptions, 'headerBytes' | 'readHeader' | 'chunkSize'>,
+): Promise<FreshStart> {
+  const header = Buffer.alloc(opts.headerBytes);
+  await readExact(fh, header, opts.headerBytes, 0);
+  const { dataOffset, payloadSize } = await opts.readHeader(header);
+  const chunk = Math.min(opts.chunkSize ?? DEFAULT_CHUNK, dataOffset);
+  checkChunk(chunk, dataOffset);
+  return { header, dataOffset, payloadSize, chunk };
+}
+
 /** Turns a LUKS2 image back into the raw image, byte for byte; resumes an unfinished run. */
 export async function decryptInPlace(opts: DecryptOptions): Promise<void> {
   const durable = opts.durable ?? false;
@@ -202,11 +222,7 @@ export async function decryptInPlace(opts: DecryptOptions): Promise<void> {
       rec = journal.record;
       await opts.readHeader(await journal.readBlob('header'));
     } else {
-      const header = Buffer.alloc(opts.headerBytes);
-      await readExact(fh, header, opts.headerBytes, 0);
-      const { dataOffset, payloadSize } = await opts.readHeader(header);
-      const chunk = Math.min(opts.chunkSize ?? DEFAULT_CHUNK, dataOffset);
-      checkChunk(chunk, dataOffset);
+      const { header, dataOffset, payloadSize, chunk } = await readFreshStart(fh, opts);
       journal = await Journal.create(opts.path, durable);
       const blob = await journal.writeBlob(0, header);
       rec = {
@@ -258,11 +274,7 @@ export async function rekeyInPlace(opts: RekeyOptions): Promise<void> {
       await opts.readHeader(await journal.readBlob('oldHeader'));
       await opts.checkNewHeader(await journal.readBlob('newHeader'));
     } else {
-      const oldHeader = Buffer.alloc(opts.headerBytes);
-      await readExact(fh, oldHeader, opts.headerBytes, 0);
-      const { dataOffset, payloadSize } = await opts.readHeader(oldHeader);
-      const chunk = Math.min(opts.chunkSize ?? DEFAULT_CHUNK, dataOffset);
-      checkChunk(chunk, dataOffset);
+      const { header: oldHeader, dataOffset, payloadSize, chunk } = await readFreshStart(fh, opts);
       const newHeader = await opts.makeHeader(payloadSize);
       journal = await Journal.create(opts.path, durable);
       const oldBlob = await journal.writeBlob(0, oldHeader);
