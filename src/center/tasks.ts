@@ -104,6 +104,7 @@ export class TaskService {
   ): Promise<TaskRecord> {
     if (!this.#kinds.has(kind)) throw new CenterError('invalid_request', `no task kind ${kind}`);
     if (this.#closing) throw new CenterError('center_unreachable', 'center is shutting down');
+    if (!this.#svc) throw new CenterError('center_unreachable', 'center is starting; try again');
     const now = new Date().toISOString();
     const rec: TaskRecord = {
       id: `task-${randomBytes(8).toString('hex')}`,

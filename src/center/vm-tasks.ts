@@ -177,6 +177,7 @@ const create: TaskKind = {
       ),
     );
     await ctx.step('inventory', () => svc.store.addVm(name, host.name, policy).then(() => true));
+    if (policy) await svc.policies.applyEscrow(vmJson(v, host.name, policy), policy);
     return done(ctx, v, host.name, policy);
   },
 };
@@ -196,6 +197,7 @@ async function encryptExisting(ctx: TaskContext, name: string, policy: string): 
   await pushKek(svc, host, kek);
   const v = await agentOperation(ctx, host, name, 'encrypt', { ...kek });
   await setVmPolicy(svc.store.db, name, policy);
+  await svc.policies.applyEscrow(vmJson(v, host.name, policy), policy);
   return done(ctx, v, host.name, policy);
 }
 
