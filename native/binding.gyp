@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "cryptvisor_xts",
-      "sources": ["xts.c"],
+      "sources": ["xts.c", "file-io.c"],
       "cflags": ["-O2", "-Wall", "-Wextra", "-fvisibility=hidden"],
       "defines": ["NAPI_VERSION=8"]
     },

@@ -7,11 +7,21 @@
  * { rlimit: boolean, dumpable: boolean }: whether each step succeeded.
  * isDumpable() returns prctl(PR_GET_DUMPABLE) != 0; coreLimit() returns the soft RLIMIT_CORE
  * (-1 for unlimited), for tests.
+ *
+ * punchHole(fd, offset, length) -> Promise<void> runs fallocate(PUNCH_HOLE | KEEP_SIZE) on the
+ * libuv pool (Node has no fallocate): the range becomes a hole that reads as zeros and the file
+ * size stays. It rejects with an Error whose `code` is the errno name (EOPNOTSUPP when the file
+ * system cannot punch holes), and `errno`/`syscall` set, like Node's fs errors.
  */
 #define _GNU_SOURCE
 #include <node_api.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 
 static napi_value js_disable_core_dumps(napi_env env, napi_callback_info info) {
   (void)info;
@@ -43,12 +53,99 @@ static napi_value js_core_limit(napi_env env, napi_callback_info info) {
   return v;
 }
 
+typedef struct {
+  napi_async_work work;
+  napi_deferred deferred;
+  int fd;
+  int64_t offset, length;
+  int err;
+} punch_t;
+
+static void punch_execute(napi_env env, void *p) {
+  (void)env;
+  punch_t *j = (punch_t *)p;
+  int rc;
+  do {
+    rc = fallocate(j->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)j->offset, (off_t)j->length);
+  } while (rc != 0 && errno == EINTR);
+  j->err = rc == 0 ? 0 : errno;
+}
+
+static const char *errno_name(int e) {
+  switch (e) {
+    case EOPNOTSUPP: return "EOPNOTSUPP";
+    case EBADF: return "EBADF";
+    case EINVAL: return "EINVAL";
+    case EPERM: return "EPERM";
+    case EROFS: return "EROFS";
+    case ENOSPC: return "ENOSPC";
+    case ENODEV: return "ENODEV";
+    default: return "EIO";
+  }
+}
+
+static void punch_complete(napi_env env, napi_status status, void *p) {
+  punch_t *j = (punch_t *)p;
+  napi_value v;
+  if (status == napi_ok && j->err == 0) {
+    napi_get_undefined(env, &v);
+    napi_resolve_deferred(env, j->deferred, v);
+  } else {
+    int e = j->err != 0 ? j->err : EIO;
+    napi_value code, msg, num, sys;
+    napi_create_string_utf8(env, errno_name(e), NAPI_AUTO_LENGTH, &code);
+    napi_create_string_utf8(env, strerror(e), NAPI_AUTO_LENGTH, &msg);
+    napi_create_error(env, code, msg, &v);
+    napi_create_int32(env, -e, &num);
+    napi_create_string_utf8(env, "fallocate", NAPI_AUTO_LENGTH, &sys);
+    napi_set_named_property(env, v, "errno", num);
+    napi_set_named_property(env, v, "syscall", sys);
+    napi_reject_deferred(env, j->deferred, v);
+  }
+  napi_delete_async_work(env, j->work);
+  free(j);
+}
+
+/* punchHole(fd, offset, length) -> Promise<void> */
+static napi_value js_punch_hole(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3], promise, name;
+  int32_t fd;
+  int64_t offset, length;
+  const int64_t max = (int64_t)1 << 53;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 3 ||
+      napi_get_value_int32(env, argv[0], &fd) != napi_ok || napi_get_value_int64(env, argv[1], &offset) != napi_ok ||
+      napi_get_value_int64(env, argv[2], &length) != napi_ok || fd < 0 || offset < 0 || length <= 0 || offset > max ||
+      length > max) {
+    napi_throw_error(env, "ERR_INVALID_ARG_VALUE", "punchHole(fd, offset, length) takes non-negative integers and a positive length");
+    return NULL;
+  }
+  punch_t *j = (punch_t *)calloc(1, sizeof *j);
+  if (j == NULL) {
+    napi_throw_error(env, "ERR_MEMORY_ALLOCATION_FAILED", "out of memory");
+    return NULL;
+  }
+  j->fd = fd;
+  j->offset = offset;
+  j->length = length;
+  if (napi_create_promise(env, &j->deferred, &promise) != napi_ok ||
+      napi_create_string_utf8(env, "cryptvisor:punch-hole", NAPI_AUTO_LENGTH, &name) != napi_ok ||
+      napi_create_async_work(env, NULL, name, punch_execute, punch_complete, j, &j->work) != napi_ok ||
+      napi_queue_async_work(env, j->work) != napi_ok) {
+    free(j);
+    napi_throw_error(env, "ERR_OPERATION_FAILED", "could not queue fallocate");
+    return NULL;
+  }
+  return promise;
+}
+
 NAPI_MODULE_INIT() {
   napi_property_descriptor props[] = {
       {"disableCoreDumps", NULL, js_disable_core_dumps, NULL, NULL, NULL, napi_enumerable, NULL},
       {"isDumpable", NULL, js_is_dumpable, NULL, NULL, NULL, napi_enumerable, NULL},
       {"coreLimit", NULL, js_core_limit, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"punchHole", NULL, js_punch_hole, NULL, NULL, NULL, napi_enumerable, NULL},
   };
-  if (napi_define_properties(env, exports, 3, props) != napi_ok) return NULL;
+  if (napi_define_properties(env, exports, 4, props) != napi_ok) return NULL;
   return exports;
 }

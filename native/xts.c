@@ -9,6 +9,7 @@
  *   unit(encrypt, key, tweak16, data, out)                         synchronous, one data unit
  *   batch(encrypt, key, data, out, sectorSize, firstUnit) -> Promise   on the libuv pool
  *   batchSync(same)                                                    on the calling thread (small batches)
+ *   readDecrypt / encryptWrite (file-io.c): pread + decrypt, encrypt + pwrite in one pool job
  * A batch copies the key into its own memory (cleansed when done), holds references to data and
  * out until it completes, and uses one cipher context for all its sectors.
  *
@@ -19,7 +20,7 @@
  * only the IV and update. If anything is missing it uses the plain EVP calls instead; both give
  * the same bytes (the tests compare the batch path with the EVP single-unit path).
  */
-#include <node_api.h>
+#include "xts-core.h"
 #include <openssl/core_dispatch.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -29,7 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_KEY 64
+#define MAX_KEY XTS_MAX_KEY
 
 typedef struct {
   napi_async_work work;
@@ -163,7 +164,7 @@ static void ctx_close(batch_ctx_t *c) {
 }
 
 /* Runs every sector through one context; returns 0 on success. */
-static int crypt_sectors(int encrypt, const unsigned char *key, size_t key_len, const unsigned char *in,
+int xts_crypt_sectors(int encrypt, const unsigned char *key, size_t key_len, const unsigned char *in,
                          unsigned char *out, size_t len, size_t sector_size, uint64_t first_unit) {
   if (cipher_for(key_len) == NULL || sector_size == 0 || len % sector_size != 0 || sector_size > INT32_MAX) return -1;
   batch_ctx_t c;
@@ -178,40 +179,40 @@ static int crypt_sectors(int encrypt, const unsigned char *key, size_t key_len, 
   return rc;
 }
 
-static int throw_error(napi_env env, const char *code, const char *msg) {
+int xts_throw_error(napi_env env, const char *code, const char *msg) {
   napi_throw_error(env, code, msg);
   return -1;
 }
 
 /* Reads a Buffer or Uint8Array argument. */
-static int get_bytes(napi_env env, napi_value v, unsigned char **data, size_t *len) {
+int xts_get_bytes(napi_env env, napi_value v, unsigned char **data, size_t *len) {
   bool is_typed = false;
   if (napi_is_typedarray(env, v, &is_typed) != napi_ok || !is_typed) {
-    return throw_error(env, "ERR_INVALID_ARG_TYPE", "expected a Uint8Array");
+    return xts_throw_error(env, "ERR_INVALID_ARG_TYPE", "expected a Uint8Array");
   }
   napi_typedarray_type type;
   void *ptr = NULL;
   size_t length = 0;
   if (napi_get_typedarray_info(env, v, &type, &length, &ptr, NULL, NULL) != napi_ok || type != napi_uint8_array) {
-    return throw_error(env, "ERR_INVALID_ARG_TYPE", "expected a Uint8Array");
+    return xts_throw_error(env, "ERR_INVALID_ARG_TYPE", "expected a Uint8Array");
   }
   *data = (unsigned char *)ptr;
   *len = length;
   return 0;
 }
 
-static int get_bool(napi_env env, napi_value v, int *out) {
+int xts_get_bool(napi_env env, napi_value v, int *out) {
   bool b = false;
-  if (napi_get_value_bool(env, v, &b) != napi_ok) return throw_error(env, "ERR_INVALID_ARG_TYPE", "expected a boolean");
+  if (napi_get_value_bool(env, v, &b) != napi_ok) return xts_throw_error(env, "ERR_INVALID_ARG_TYPE", "expected a boolean");
   *out = b ? 1 : 0;
   return 0;
 }
 
-static int get_key(napi_env env, napi_value v, unsigned char **key, size_t *len) {
-  if (get_bytes(env, v, key, len) != 0) return -1;
-  if (cipher_for(*len) == NULL) return throw_error(env, "ERR_INVALID_ARG_VALUE", "an XTS key is 32 or 64 bytes");
+int xts_get_key(napi_env env, napi_value v, unsigned char **key, size_t *len) {
+  if (xts_get_bytes(env, v, key, len) != 0) return -1;
+  if (cipher_for(*len) == NULL) return xts_throw_error(env, "ERR_INVALID_ARG_VALUE", "an XTS key is 32 or 64 bytes");
   if (CRYPTO_memcmp(*key, *key + *len / 2, *len / 2) == 0) {
-    return throw_error(env, "ERR_INVALID_ARG_VALUE", "the two halves of an XTS key must differ");
+    return xts_throw_error(env, "ERR_INVALID_ARG_VALUE", "the two halves of an XTS key must differ");
   }
   return 0;
 }
@@ -221,19 +222,19 @@ static napi_value js_unit(napi_env env, napi_callback_info info) {
   size_t argc = 5;
   napi_value argv[5];
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 5) {
-    throw_error(env, "ERR_MISSING_ARGS", "unit takes 5 arguments");
+    xts_throw_error(env, "ERR_MISSING_ARGS", "unit takes 5 arguments");
     return NULL;
   }
   int encrypt;
   unsigned char *key, *tweak, *in, *out;
   size_t key_len, tweak_len, in_len, out_len;
-  if (get_bool(env, argv[0], &encrypt) || get_key(env, argv[1], &key, &key_len) ||
-      get_bytes(env, argv[2], &tweak, &tweak_len) || get_bytes(env, argv[3], &in, &in_len) ||
-      get_bytes(env, argv[4], &out, &out_len)) {
+  if (xts_get_bool(env, argv[0], &encrypt) || xts_get_key(env, argv[1], &key, &key_len) ||
+      xts_get_bytes(env, argv[2], &tweak, &tweak_len) || xts_get_bytes(env, argv[3], &in, &in_len) ||
+      xts_get_bytes(env, argv[4], &out, &out_len)) {
     return NULL;
   }
   if (tweak_len != 16 || in_len != out_len || in_len < 16 || in_len % 16 != 0 || in_len > INT32_MAX) {
-    throw_error(env, "ERR_INVALID_ARG_VALUE", "bad tweak or data length");
+    xts_throw_error(env, "ERR_INVALID_ARG_VALUE", "bad tweak or data length");
     return NULL;
   }
   const EVP_CIPHER *cipher = cipher_for(key_len);
@@ -242,14 +243,14 @@ static napi_value js_unit(napi_env env, napi_callback_info info) {
   int ok = ctx != NULL && EVP_CipherInit_ex(ctx, cipher, NULL, key, tweak, encrypt) == 1 &&
            EVP_CipherUpdate(ctx, out, &outl, in, (int)in_len) == 1 && (size_t)outl == in_len;
   EVP_CIPHER_CTX_free(ctx);
-  if (!ok) throw_error(env, "ERR_CRYPTO_OPERATION_FAILED", "OpenSSL XTS operation failed");
+  if (!ok) xts_throw_error(env, "ERR_CRYPTO_OPERATION_FAILED", "OpenSSL XTS operation failed");
   return NULL;
 }
 
 static void batch_execute(napi_env env, void *p) {
   (void)env;
   batch_t *b = (batch_t *)p;
-  b->failed = crypt_sectors(b->encrypt, b->key, b->key_len, b->in, b->out, b->len, b->sector_size, b->first_unit) != 0;
+  b->failed = xts_crypt_sectors(b->encrypt, b->key, b->key_len, b->in, b->out, b->len, b->sector_size, b->first_unit) != 0;
 }
 
 static void batch_complete(napi_env env, napi_status status, void *p) {
@@ -285,20 +286,20 @@ static int get_batch_args(napi_env env, napi_callback_info info, napi_value argv
   size_t out_len = 0;
   bool lossless = false;
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 6) {
-    return throw_error(env, "ERR_MISSING_ARGS", "a batch takes 6 arguments");
+    return xts_throw_error(env, "ERR_MISSING_ARGS", "a batch takes 6 arguments");
   }
-  if (get_bool(env, argv[0], &a->encrypt) || get_key(env, argv[1], &a->key, &a->key_len) ||
-      get_bytes(env, argv[2], &a->in, &a->len) || get_bytes(env, argv[3], &a->out, &out_len)) {
+  if (xts_get_bool(env, argv[0], &a->encrypt) || xts_get_key(env, argv[1], &a->key, &a->key_len) ||
+      xts_get_bytes(env, argv[2], &a->in, &a->len) || xts_get_bytes(env, argv[3], &a->out, &out_len)) {
     return -1;
   }
   if (napi_get_value_uint32(env, argv[4], &a->sector_size) != napi_ok || (a->sector_size != 512 && a->sector_size != 4096)) {
-    return throw_error(env, "ERR_INVALID_ARG_VALUE", "the sector size must be 512 or 4096");
+    return xts_throw_error(env, "ERR_INVALID_ARG_VALUE", "the sector size must be 512 or 4096");
   }
   if (napi_get_value_bigint_uint64(env, argv[5], &a->first_unit, &lossless) != napi_ok || !lossless) {
-    return throw_error(env, "ERR_INVALID_ARG_VALUE", "the first unit must be a bigint in [0, 2^64)");
+    return xts_throw_error(env, "ERR_INVALID_ARG_VALUE", "the first unit must be a bigint in [0, 2^64)");
   }
   if (a->len != out_len || a->len % a->sector_size != 0) {
-    return throw_error(env, "ERR_INVALID_ARG_VALUE", "data must be whole sectors and out as long as data");
+    return xts_throw_error(env, "ERR_INVALID_ARG_VALUE", "data must be whole sectors and out as long as data");
   }
   return 0;
 }
@@ -308,8 +309,8 @@ static napi_value js_batch_sync(napi_env env, napi_callback_info info) {
   napi_value argv[6];
   batch_args_t a;
   if (get_batch_args(env, info, argv, &a) != 0) return NULL;
-  if (crypt_sectors(a.encrypt, a.key, a.key_len, a.in, a.out, a.len, a.sector_size, a.first_unit) != 0) {
-    throw_error(env, "ERR_CRYPTO_OPERATION_FAILED", "OpenSSL XTS operation failed");
+  if (xts_crypt_sectors(a.encrypt, a.key, a.key_len, a.in, a.out, a.len, a.sector_size, a.first_unit) != 0) {
+    xts_throw_error(env, "ERR_CRYPTO_OPERATION_FAILED", "OpenSSL XTS operation failed");
   }
   return NULL;
 }
@@ -321,7 +322,7 @@ static napi_value js_batch(napi_env env, napi_callback_info info) {
   if (get_batch_args(env, info, argv, &a) != 0) return NULL;
   batch_t *b = (batch_t *)calloc(1, sizeof *b);
   if (b == NULL) {
-    throw_error(env, "ERR_MEMORY_ALLOCATION_FAILED", "out of memory");
+    xts_throw_error(env, "ERR_MEMORY_ALLOCATION_FAILED", "out of memory");
     return NULL;
   }
   b->encrypt = a.encrypt;
@@ -341,7 +342,7 @@ static napi_value js_batch(napi_env env, napi_callback_info info) {
       napi_queue_async_work(env, b->work) != napi_ok) {
     /* Only reachable when N-API itself fails; the references (if any) leak with the env. */
     OPENSSL_cleanse(b->key, sizeof b->key);
-    throw_error(env, "ERR_CRYPTO_OPERATION_FAILED", "could not queue the XTS batch");
+    xts_throw_error(env, "ERR_CRYPTO_OPERATION_FAILED", "could not queue the XTS batch");
     return NULL;
   }
   return promise;
@@ -360,6 +361,6 @@ NAPI_MODULE_INIT() {
       {"batch", NULL, js_batch, NULL, NULL, NULL, napi_enumerable, NULL},
       {"batchSync", NULL, js_batch_sync, NULL, NULL, NULL, napi_enumerable, NULL},
   };
-  if (napi_define_properties(env, exports, 4, props) != napi_ok) return NULL;
+  if (napi_define_properties(env, exports, 4, props) != napi_ok || xts_file_io_register(env, exports) != 0) return NULL;
   return exports;
 }

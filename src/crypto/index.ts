@@ -5,7 +5,7 @@
 export { CryptoError, CRYPTO_ERROR_CODES, type CryptoErrorCode } from './errors.js';
 export { SecretBytes, withSecret } from './secret-bytes.js';
 export { XtsKey, createXtsKey, type XtsCipherName } from './xts/xts-key.js';
-export type { XtsEngine, XtsBatchOptions, XtsSectorSize } from './xts/engine.js';
+export type { XtsEngine, XtsBatchOptions, XtsSectorSize, XtsFileIo, XtsFileTarget } from './xts/engine.js';
 export { getXtsEngine, getFallbackXtsEngine, getNativeXtsEngine } from './xts/select.js';
 export type { NativeEngineOptions } from './xts/native-engine.js';
 export { wrapKey, unwrapKey, encodeKeyWrapContext, KEY_WRAP_VERSION, type KeyWrapContext } from './key-wrap.js';

@@ -6,7 +6,8 @@
  */
 import { checkRange, type BlockDevice, type WriteOptions, type ZeroOptions } from './block-device.js';
 import { NbdError } from './errors.js';
-import { SECTOR_SIZE, type SectorCipher } from './sector-cipher.js';
+import { FileDevice } from './file-device.js';
+import { SECTOR_SIZE, type SectorCipher, type SectorFileIo } from './sector-cipher.js';
 
 export interface EncryptedDeviceOptions {
   /** The LUKS2 segment's iv_tweak, in 512-byte units (default 0). */
@@ -23,6 +24,8 @@ export class EncryptedDevice implements BlockDevice {
   private readonly inner: BlockDevice;
   private readonly cipher: SectorCipher;
   private readonly ivTweak: bigint;
+  /** Over a FileDevice with a cipher that offers fused file I/O: one pool job per request. */
+  private readonly fused: { readonly file: FileDevice; readonly io: SectorFileIo } | null;
 
   /** Takes ownership of `cipher` (disposed on close); `inner` is closed on close too. */
   constructor(inner: BlockDevice, cipher: SectorCipher, opts: EncryptedDeviceOptions = {}) {
@@ -36,6 +39,12 @@ export class EncryptedDevice implements BlockDevice {
     this.cipher = cipher;
     this.size = inner.size;
     this.ivTweak = opts.ivTweak ?? 0n;
+    this.fused = inner instanceof FileDevice && cipher.fileIo !== undefined ? { file: inner, io: cipher.fileIo } : null;
+  }
+
+  /** Whether requests take the fused path (pread + decrypt, encrypt + pwrite in one pool job). */
+  get fusedIo(): boolean {
+    return this.fused !== null;
   }
 
   private unit(offset: number): bigint {
@@ -44,6 +53,12 @@ export class EncryptedDevice implements BlockDevice {
 
   async read(offset: number, length: number): Promise<Buffer> {
     checkRange(this.size, SECTOR_SIZE, offset, length);
+    const f = this.fused;
+    if (f !== null) {
+      const out = Buffer.allocUnsafe(length);
+      await f.io.readDecrypt(f.file.target(offset, length, false), out, this.unit(offset));
+      return out;
+    }
     const buf = await this.inner.read(offset, length);
     await this.cipher.decrypt(buf, this.unit(offset));
     return buf;
@@ -51,22 +66,29 @@ export class EncryptedDevice implements BlockDevice {
 
   async write(offset: number, data: Buffer, opts?: WriteOptions): Promise<void> {
     checkRange(this.size, SECTOR_SIZE, offset, data.length);
-    const out = Buffer.allocUnsafe(data.length);
-    await this.cipher.encrypt(data, this.unit(offset), out);
-    await this.inner.write(offset, out, opts);
+    await this.put(offset, data, opts?.fua ?? false);
   }
 
   async writeZeroes(offset: number, length: number, opts?: ZeroOptions): Promise<void> {
     checkRange(this.size, SECTOR_SIZE, offset, length);
-    const out = Buffer.allocUnsafe(Math.min(length, ZERO_CHUNK_SIZE));
     for (let done = 0; done < length; ) {
-      const n = Math.min(out.length, length - done);
-      const chunk = out.subarray(0, n);
-      await this.cipher.encrypt(ZEROS.subarray(0, n), this.unit(offset + done), chunk);
-      await this.inner.write(offset + done, chunk);
+      const n = Math.min(ZERO_CHUNK_SIZE, length - done);
+      await this.put(offset + done, ZEROS.subarray(0, n), false);
       done += n;
     }
     if (opts?.fua) await this.inner.flush();
+  }
+
+  /** Encrypts whole sectors and writes them: one fused pool job when possible, else cipher then inner write. */
+  private async put(offset: number, data: Buffer, fua: boolean): Promise<void> {
+    const f = this.fused;
+    if (f !== null) {
+      await f.io.encryptWrite(f.file.target(offset, data.length, true), data, this.unit(offset), fua);
+      return;
+    }
+    const out = Buffer.allocUnsafe(data.length);
+    await this.cipher.encrypt(data, this.unit(offset), out);
+    await this.inner.write(offset, out, { fua });
   }
 
   async trim(offset: number, length: number, opts?: WriteOptions): Promise<void> {

@@ -1,19 +1,31 @@
 /**
  * The encrypted device's cipher over src/crypto's XTS engine: the native addon when it is built
  * (batches of sectors, off the main thread), else its pure-Node fallback. The cipher owns the key
- * and disposes it on close.
+ * and disposes it on close. With the native engine it also offers `fileIo`: pread + decrypt and
+ * encrypt + pwrite as one thread-pool job, which EncryptedDevice uses over a FileDevice.
  */
 import { getXtsEngine, type XtsEngine, type XtsKey } from '../crypto/index.js';
-import { SECTOR_SIZE, type SectorCipher } from './sector-cipher.js';
+import { SECTOR_SIZE, type FileTarget, type SectorCipher, type SectorFileIo } from './sector-cipher.js';
 
 export class EngineXtsCipher implements SectorCipher {
   private readonly engine: XtsEngine;
   private readonly key: XtsKey;
+  /** The engine's fused file jobs (native engine), bound to this key. */
+  readonly fileIo?: SectorFileIo;
 
   /** Takes ownership of `key`. */
   constructor(key: XtsKey, engine: XtsEngine = getXtsEngine()) {
     this.key = key;
     this.engine = engine;
+    const io = engine.fileIo;
+    if (io !== undefined) {
+      this.fileIo = Object.freeze({
+        readDecrypt: (at: FileTarget, buf: Buffer, firstUnit: bigint): Promise<void> =>
+          io.readDecrypt(key, at, buf, { sectorSize: SECTOR_SIZE, firstUnit }),
+        encryptWrite: (at: FileTarget, data: Buffer, firstUnit: bigint, sync: boolean): Promise<void> =>
+          io.encryptWrite(key, at, data, { sectorSize: SECTOR_SIZE, firstUnit, sync }),
+      });
+    }
   }
 
   /** Which engine runs the cipher ('native' or 'node'). */

@@ -6,6 +6,8 @@
 import { close, fdatasync, fstat, open, read, write, constants } from 'node:fs';
 import { checkRange, type BlockDevice, type WriteOptions, type ZeroOptions } from './block-device.js';
 import { NbdError } from './errors.js';
+import { nativePunchHole } from './punch-hole.js';
+import type { FileTarget } from './sector-cipher.js';
 
 export interface FileDeviceOptions {
   /** Where the device starts in the file (default 0). */
@@ -128,12 +130,29 @@ export class FileDevice implements BlockDevice {
   }
 
   /**
-   * Trim is advisory in NBD. Node has no fallocate(PUNCH_HOLE), so the range is left as it is;
-   * the protocol allows a server to ignore trims.
+   * The descriptor and file position of device offset `offset`, for a job that does its own
+   * pread/pwrite (EncryptedDevice's fused native path). Checks the range, and writability for a write.
+   */
+  target(offset: number, length: number, write: boolean): FileTarget {
+    checkRange(this.size, 1, offset, length);
+    return { fd: write ? this.writableFd() : this.liveFd(), position: this.base + offset };
+  }
+
+  /**
+   * Punches a hole (fallocate PUNCH_HOLE | KEEP_SIZE through native/sys.c): the range then reads
+   * as zeros and takes no space. Trim is advisory in NBD, so a file system that cannot punch holes
+   * (EOPNOTSUPP), or a build without the addon, leaves the data as it is.
    */
   async trim(offset: number, length: number, opts?: WriteOptions): Promise<void> {
     checkRange(this.size, 1, offset, length);
     const fd = this.writableFd();
+    const punch = nativePunchHole();
+    if (punch !== null && length > 0) {
+      await punch(fd, this.base + offset, length).catch((err: unknown) => {
+        const code = (err as { code?: unknown } | null)?.code;
+        if (code !== 'EOPNOTSUPP' && code !== 'ENOTSUP') throw err;
+      });
+    }
     if (opts?.fua) await syncFd(fd);
   }
 

@@ -5,7 +5,7 @@ export { FileDevice, type FileDeviceOptions } from './file-device.js';
 export { AlignedDevice } from './aligned-device.js';
 export { RangeLock, type RangeLease } from './range-lock.js';
 export { EncryptedDevice, type EncryptedDeviceOptions } from './encrypted-device.js';
-export { NodeXtsCipher, SECTOR_SIZE, type SectorCipher } from './sector-cipher.js';
+export { NodeXtsCipher, SECTOR_SIZE, type SectorCipher, type SectorFileIo, type FileTarget } from './sector-cipher.js';
 export { EngineXtsCipher } from './engine-cipher.js';
 export { NbdServer, type NbdServerOptions, type NbdExportSpec, type NbdTlsConfig } from './server.js';
 export { BLOCK_SIZES, transmissionFlags, type NbdExport } from './nbd-export.js';

@@ -6,9 +6,25 @@
 import { createCipheriv, createDecipheriv } from 'node:crypto';
 import { NbdError } from './errors.js';
 
+/** A file descriptor and a byte position in its file. */
+export interface FileTarget {
+  readonly fd: number;
+  readonly position: number;
+}
+
+/** File I/O fused with the cipher (one thread-pool job per request); see EngineXtsCipher. */
+export interface SectorFileIo {
+  /** Reads whole sectors at `at` into buf (zeros past the end of the file) and decrypts them in place. */
+  readDecrypt(at: FileTarget, buf: Buffer, firstUnit: bigint): Promise<void>;
+  /** Encrypts whole sectors into a private buffer and writes them at `at`; fdatasync after when `sync`. */
+  encryptWrite(at: FileTarget, data: Buffer, firstUnit: bigint, sync: boolean): Promise<void>;
+}
+
 export interface SectorCipher {
   encrypt(data: Buffer, firstUnit: bigint, out?: Buffer): Promise<void>;
   decrypt(data: Buffer, firstUnit: bigint, out?: Buffer): Promise<void>;
+  /** Fused file I/O, when the cipher offers it; an EncryptedDevice over a FileDevice then uses it. */
+  readonly fileIo?: SectorFileIo;
   /** Zeroes the key; called by the device that owns the cipher when it closes. */
   dispose?(): void;
 }

@@ -19,8 +19,28 @@ export interface XtsBatchOptions {
   readonly out?: Uint8Array;
 }
 
+/** Where a fused file job reads or writes: a descriptor and a byte position in the file. */
+export interface XtsFileTarget {
+  readonly fd: number;
+  readonly position: number;
+}
+
+/**
+ * File I/O fused with the cipher (native engine only, native/file-io.c): one thread-pool job per
+ * call instead of one for the system call and one for the cipher. Bytes past the end of the file
+ * read as zeros (before decryption).
+ */
+export interface XtsFileIo {
+  /** pread into buf (whole sectors), then decrypt it in place. */
+  readDecrypt(key: XtsKey, at: XtsFileTarget, buf: Uint8Array, opts: XtsBatchOptions): Promise<void>;
+  /** Encrypt data (whole sectors) into a private buffer and pwrite it in full; fdatasync after when `sync`. */
+  encryptWrite(key: XtsKey, at: XtsFileTarget, data: Uint8Array, opts: XtsBatchOptions & { readonly sync?: boolean }): Promise<void>;
+}
+
 export interface XtsEngine {
   readonly name: 'native' | 'node';
+  /** Fused file I/O, when the engine offers it (the native addon built with native/file-io.c). */
+  readonly fileIo?: XtsFileIo;
   /** Encrypts whole sectors; resolves when out (or data) holds the result. */
   encrypt(key: XtsKey, data: Uint8Array, opts: XtsBatchOptions): Promise<void>;
   decrypt(key: XtsKey, data: Uint8Array, opts: XtsBatchOptions): Promise<void>;

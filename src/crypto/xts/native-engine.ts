@@ -10,7 +10,7 @@ import { availableParallelism } from 'node:os';
 import { createRequire } from 'node:module';
 import { CryptoError } from '../errors.js';
 import { checkBatch, checkUnit } from './batch.js';
-import type { XtsBatchOptions, XtsEngine } from './engine.js';
+import type { XtsBatchOptions, XtsEngine, XtsFileIo, XtsFileTarget } from './engine.js';
 import type { XtsKey } from './xts-key.js';
 
 interface XtsAddon {
@@ -19,6 +19,17 @@ interface XtsAddon {
   unit(encrypt: boolean, key: Uint8Array, tweak16: Uint8Array, data: Uint8Array, out: Uint8Array): void;
   batch(encrypt: boolean, key: Uint8Array, data: Uint8Array, out: Uint8Array, sectorSize: number, firstUnit: bigint): Promise<void>;
   batchSync(encrypt: boolean, key: Uint8Array, data: Uint8Array, out: Uint8Array, sectorSize: number, firstUnit: bigint): void;
+  /** native/file-io.c (absent from an addon built before it). */
+  readDecrypt?(key: Uint8Array, fd: number, position: number, buf: Uint8Array, sectorSize: number, firstUnit: bigint): Promise<void>;
+  encryptWrite?(
+    key: Uint8Array,
+    fd: number,
+    position: number,
+    data: Uint8Array,
+    sectorSize: number,
+    firstUnit: bigint,
+    sync: boolean,
+  ): Promise<void>;
 }
 
 /** dist/src/crypto/xts/ → the repository root → native/build/Release. */
@@ -52,6 +63,8 @@ export interface NativeEngineOptions {
   readonly splitBytes?: number;
   /** Batches up to this size run on the calling thread (default 16 KiB; 0: never). */
   readonly inlineBytes?: number;
+  /** Fused file jobs of at least this size are split into `parallel` parts (default 1 MiB). */
+  readonly fileSplitBytes?: number;
 }
 
 function engineFailed(err: unknown): CryptoError {
@@ -110,11 +123,66 @@ export function createNativeXtsEngine(addon: XtsAddon, opts: NativeEngineOptions
     return out;
   }
 
+  const fileSplitBytes = Math.max(4096, opts.fileSplitBytes ?? 1024 * 1024);
+  const fileIo = createFileIo(addon, parallel, fileSplitBytes);
+
   return Object.freeze({
     name: 'native' as const,
+    ...(fileIo !== undefined ? { fileIo } : {}),
     encrypt: (key: XtsKey, data: Uint8Array, o: XtsBatchOptions): Promise<void> => batch(true, key, data, o),
     decrypt: (key: XtsKey, data: Uint8Array, o: XtsBatchOptions): Promise<void> => batch(false, key, data, o),
     encryptUnit: (key: XtsKey, tweak16: Uint8Array, data: Uint8Array): Uint8Array => unit(true, key, tweak16, data),
     decryptUnit: (key: XtsKey, tweak16: Uint8Array, data: Uint8Array): Uint8Array => unit(false, key, tweak16, data),
+  });
+}
+
+/**
+ * The fused file jobs (native/file-io.c). A request is one pool job; one of at least splitBytes is
+ * split into up to `parallel` jobs on consecutive sector ranges, so a lone large request still
+ * uses every core. With many requests in flight (the usual NBD case) the pool is busy anyway.
+ */
+function createFileIo(addon: XtsAddon, parallel: number, splitBytes: number): XtsFileIo | undefined {
+  const { readDecrypt, encryptWrite } = addon;
+  if (readDecrypt === undefined || encryptWrite === undefined) return undefined;
+
+  async function run(
+    key: XtsKey,
+    at: XtsFileTarget,
+    data: Uint8Array,
+    o: XtsBatchOptions,
+    job: (k: Uint8Array, position: number, part: Uint8Array, unit: bigint) => Promise<void>,
+  ): Promise<void> {
+    const { sectors, unitsPerSector } = checkBatch(key, data, o);
+    if (sectors === 0) return;
+    const parts = data.length >= splitBytes ? Math.min(parallel, sectors) : 1;
+    const perPart = Math.ceil(sectors / parts);
+    const jobs: Promise<void>[] = [];
+    try {
+      // The addon copies the key synchronously, so the borrow ends with this loop.
+      key.use((k) => {
+        for (let s = 0; s < sectors; s += perPart) {
+          const a = s * o.sectorSize;
+          const b = Math.min(sectors, s + perPart) * o.sectorSize;
+          jobs.push(job(k, at.position + a, data.subarray(a, b), o.firstUnit + BigInt(s * unitsPerSector)));
+        }
+      });
+    } catch (err) {
+      await Promise.allSettled(jobs);
+      throw engineFailed(err);
+    }
+    const results = await Promise.allSettled(jobs);
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed === undefined) return;
+    // A system call's error (code ENOSPC, EIO, ...) passes through for the caller to map.
+    const reason: unknown = failed.reason;
+    const code = (reason as { syscall?: unknown } | null)?.syscall;
+    throw typeof code === 'string' ? reason : engineFailed(reason);
+  }
+
+  return Object.freeze({
+    readDecrypt: (key: XtsKey, at: XtsFileTarget, buf: Uint8Array, o: XtsBatchOptions): Promise<void> =>
+      run(key, at, buf, o, (k, position, part, unit) => readDecrypt(k, at.fd, position, part, o.sectorSize, unit)),
+    encryptWrite: (key: XtsKey, at: XtsFileTarget, data: Uint8Array, o: XtsBatchOptions & { readonly sync?: boolean }): Promise<void> =>
+      run(key, at, data, o, (k, position, part, unit) => encryptWrite(k, at.fd, position, part, o.sectorSize, unit, o.sync ?? false)),
   });
 }
