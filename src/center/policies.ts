@@ -327,12 +327,15 @@ export class PolicyService {
     return inForce;
   }
 
-  /** Fetches a policy's escrow passphrase and has the VM's agent add an escrow keyslot to each disk. */
+  /**
+   * Fetches a policy's escrow passphrase and has the VM's agent add an escrow keyslot to each disk
+   * (nothing when the policy has no escrow). VM operations call it after encrypting under a policy.
+   */
   async applyEscrow(vm: VmJson, policyName: string): Promise<{ disks: unknown[] }> {
     const p = await this.resolve(policyName);
+    if (!p.escrow || !vm.encrypted) return { disks: [] };
     const host = await this.center.getHost(vm.host);
     const path = `/api/v1/vms/${encodeURIComponent(vm.name)}/escrow`;
-    if (!p.escrow) return this.hosts.call(host, 'DELETE', path);
     const { client } = await this.providers.client(p.escrow.keyProviderId);
     const obj = await client.get(p.escrow.secretId);
     try {
@@ -341,6 +344,12 @@ export class PolicyService {
     } finally {
       obj.material.dispose();
     }
+  }
+
+  /** Wipes every escrow keyslot of a VM's disks (crypto-shred). */
+  async clearEscrow(vm: VmJson): Promise<{ disks: unknown[] }> {
+    const host = await this.center.getHost(vm.host);
+    return this.hosts.call(host, 'DELETE', `/api/v1/vms/${encodeURIComponent(vm.name)}/escrow`);
   }
 
   /** Compliance of every VM center knows (`vms`: their DESIGN §10 objects). */

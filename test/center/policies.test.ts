@@ -203,11 +203,7 @@ describe('encryption policies, compliance and the reconciler', () => {
       { encrypted: web1.encrypted, provider: web1.keyProviderId, policy: web1.policy },
       { encrypted: true, provider: 'kms1', policy: 'gold' },
     );
-    assert.match((await compliance('web1')).reasons.join(), /no escrow keyslot/);
-
-    const second = await reconcile();
-    assert.equal(second.get('web1')?.started, 'escrow');
-    assert.equal(second.get('web1')?.task?.state, 'succeeded');
+    // The encrypt task added the escrow keyslot of the policy.
     const after = await compliance('web1');
     assert.deepEqual({ compliant: after.compliant, reasons: after.reasons }, { compliant: true, reasons: [] });
 
@@ -248,6 +244,28 @@ describe('encryption policies, compliance and the reconciler', () => {
       }
     } finally {
       secret.fill(0);
+    }
+  });
+
+  it('a new escrow passphrase in the policy: the reconciler replaces the keyslot', async (t) => {
+    const old = gold;
+    gold = await admin.call<PolicyJson>('PUT', '/api/v1/policies/gold', { escrow: 'generate' });
+    assert.notEqual(gold.escrow?.secretId, old.escrow?.secretId);
+    assert.match((await compliance('web1')).reasons.join(), /no escrow keyslot for the policy's passphrase/);
+    const r = await reconcile();
+    assert.equal(r.get('web1')?.started, 'escrow');
+    assert.equal((await compliance('web1')).compliant, true);
+    if (!needPeers(t, 'cryptsetup')) return;
+    const extent = (await vm('web1')).disks[0]!.extentPath;
+    const key = join(s.dir, 'escrow.key');
+    for (const [p, opens] of [
+      [gold, true],
+      [old, false],
+    ] as const) {
+      const secret = await escrowSecret(p);
+      await writeFile(key, secret, { mode: 0o600 });
+      secret.fill(0);
+      assert.equal(opensWith(extent, key) === 0, opens);
     }
   });
 
