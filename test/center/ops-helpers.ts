@@ -1,6 +1,8 @@
 /** Helpers of the operations tests (alarms, key status, metrics, failover, providers). */
 import { request } from 'node:https';
 import type { CenterClient } from '../../src/center/index.js';
+import { signCsr } from '../../src/common/pki.js';
+import type { TestStack } from './harness.js';
 
 interface TaskLike {
   readonly id: string;
@@ -67,4 +69,33 @@ export function fetchMetrics(url: string, ca: string, token?: string): Promise<{
 export function sample(text: string, series: string): number {
   const line = text.split('\n').find((l) => l.startsWith(series + ' '));
   return line ? Number(line.slice(series.length + 1)) : 0;
+}
+
+/**
+ * Adds provider `name` (servers `host:port,...`, their CA), has center's CSR signed by the CA in
+ * caDir as a client certificate, and makes it the default provider.
+ */
+export async function addTrustedProvider(
+  admin: CenterClient,
+  name: string,
+  servers: string,
+  caPem: string,
+  caDir: string,
+): Promise<void> {
+  await admin.call('POST', '/api/v1/providers', { name, servers, ca: caPem });
+  const { csr } = await admin.call<{ csr: string }>('POST', `/api/v1/providers/${name}/csr`);
+  await admin.call('PUT', `/api/v1/providers/${name}/certificate`, {
+    cert: await signCsr(caDir, csr, { kind: 'client' }),
+  });
+  await admin.call('PUT', `/api/v1/providers/${name}/default`);
+}
+
+/** Enrolls the stack's agent as `host-1`. */
+export async function enrollHost(s: TestStack): Promise<void> {
+  await s.admin.call('POST', '/api/v1/hosts', {
+    name: 'host-1',
+    url: s.agent.url,
+    token: s.agentInit.enrollmentToken,
+    fingerprint: s.agentInit.fingerprint,
+  });
 }

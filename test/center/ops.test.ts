@@ -13,7 +13,7 @@ import type { AlarmRecord } from '../../src/center/store/alarm-store.js';
 import type { KeyStatus } from '../../src/center/key-status.js';
 import { passwordLogin } from '../../src/center/index.js';
 import { ADMIN_PASSWORD, cv, startTestStack, type TestStack } from './harness.js';
-import { createVm, fetchMetrics, sample } from './ops-helpers.js';
+import { createVm, enrollHost, fetchMetrics, sample } from './ops-helpers.js';
 
 describe('center operations: metrics, key status, alarms, renewal, audit', () => {
   let s: TestStack;
@@ -25,12 +25,7 @@ describe('center operations: metrics, key status, alarms, renewal, audit', () =>
 
   before(async () => {
     s = await startTestStack();
-    await s.admin.call('POST', '/api/v1/hosts', {
-      name: 'host-1',
-      url: s.agent.url,
-      token: s.agentInit.enrollmentToken,
-      fingerprint: s.agentInit.fingerprint,
-    });
+    await enrollHost(s);
     const vm = await createVm(s.admin, 'vm1', 'host-1');
     assert.ok(vm.keyId);
     vm1Key = vm.keyId;

@@ -8,11 +8,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { KeyStatus } from '../../src/center/key-status.js';
-import { signCsr } from '../../src/common/pki.js';
 import { havePeer, needPeers } from '../support/peers.js';
 import { startPykmipServer, type PykmipServer } from '../pykmip/server-harness.js';
 import { ADMIN_PASSWORD, cv, startTestStack, type TestStack } from './harness.js';
-import { createVm } from './ops-helpers.js';
+import { addTrustedProvider, createVm, enrollHost } from './ops-helpers.js';
 
 describe('PyKMIP server as the key provider', () => {
   let s: TestStack | undefined;
@@ -25,22 +24,8 @@ describe('PyKMIP server as the key provider', () => {
     s = await startTestStack();
     py = await startPykmipServer();
     const admin = s.admin;
-    await admin.call('POST', '/api/v1/providers', {
-      name: 'pykmip',
-      servers: `${py.host}:${py.port}`,
-      ca: py.pki.ca,
-    });
-    const { csr } = await admin.call<{ csr: string }>('POST', '/api/v1/providers/pykmip/csr');
-    await admin.call('PUT', '/api/v1/providers/pykmip/certificate', {
-      cert: await signCsr(py.pki.dir, csr, { kind: 'client' }),
-    });
-    await admin.call('PUT', '/api/v1/providers/pykmip/default');
-    await admin.call('POST', '/api/v1/hosts', {
-      name: 'host-1',
-      url: s.agent.url,
-      token: s.agentInit.enrollmentToken,
-      fingerprint: s.agentInit.fingerprint,
-    });
+    await addTrustedProvider(admin, 'pykmip', `${py.host}:${py.port}`, py.pki.ca, py.pki.dir);
+    await enrollHost(s);
     const c = s.center;
     const login = await cv(['login', c.running.url, '--user', 'admin', '--ca', c.init.ca, '--password-stdin'], {
       env: c.env,
