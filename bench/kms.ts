@@ -13,7 +13,7 @@
  * "cryptvisor,pykmip"). Results also go to stdout as one JSON line.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Operation, Tag, child, decodeTtlv, encodeTtlv } from '../src/kmip/index.js';
@@ -36,6 +36,8 @@ interface Target {
   readonly port: number;
   readonly identity: TlsIdentity;
   readonly tls: { ciphers?: string; maxVersion?: 'TLSv1.2' };
+  /** The server's process id, when known, to read its CPU time. */
+  readonly pid?: number;
 }
 
 interface Cell {
@@ -47,6 +49,8 @@ interface Cell {
   p50ms: number;
   p99ms: number;
   errors: number;
+  /** Server CPU time (user + system) per completed request, µs; NaN where it cannot be read. */
+  cpuUsPerOp: number;
 }
 
 const CREATE = encodeTtlv(requestMessage([1, 1], [{ operation: Operation.Create, payload: createAesPayload1x(256) }]));
@@ -62,6 +66,23 @@ async function createKey(sock: TtlvSocket): Promise<string> {
   return uid;
 }
 
+/**
+ * CPU seconds (user + system) a process has used so far, from /proc (Linux); NaN elsewhere. Per
+ * request, this is the figure that shared, loaded cores distort least: throughput and latency
+ * measure the queue for the CPU as much as the server.
+ */
+function cpuSeconds(pid: number | undefined): number {
+  if (pid === undefined) return NaN;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // After the command: state is field 3, so utime (14) and stime (15) are at 11 and 12 here.
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
 function percentile(sorted: Float64Array, p: number): number {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
@@ -74,6 +95,8 @@ async function runCell(t: Target, op: 'Get' | 'Create', clients: number): Promis
     const requests = op === 'Create' ? socks.map(() => CREATE) : await Promise.all(socks.map(async (s) => getRequest(await createKey(s))));
     const latencies: number[] = [];
     let errors = 0;
+    let completed = 0;
+    const cpu0 = cpuSeconds(t.pid);
     const start = performance.now();
     const measureFrom = start + WARMUP_MS;
     const end = measureFrom + SECONDS * 1000;
@@ -85,6 +108,7 @@ async function runCell(t: Target, op: 'Get' | 'Create', clients: number): Promis
           if (t0 >= end) return;
           const reply = await s.roundTrip(req, 30_000);
           const t1 = performance.now();
+          completed++;
           try {
             successPayload(decodeTtlv(reply));
           } catch {
@@ -94,6 +118,7 @@ async function runCell(t: Target, op: 'Get' | 'Create', clients: number): Promis
         }
       }),
     );
+    const cpuUsPerOp = ((cpuSeconds(t.pid) - cpu0) * 1e6) / completed;
     const sorted = Float64Array.from(latencies).sort();
     return {
       server: t.name,
@@ -104,6 +129,7 @@ async function runCell(t: Target, op: 'Get' | 'Create', clients: number): Promis
       p50ms: percentile(sorted, 50),
       p99ms: percentile(sorted, 99),
       errors,
+      cpuUsPerOp,
     };
   } finally {
     for (const s of socks) s.close();
@@ -140,7 +166,7 @@ async function startOurKms(): Promise<{ target: Target; stop: () => void }> {
   const identity = await (await IdentityFactory.fromPkiDir(join(dataDir, 'pki'))).issue('bench-client');
   await waitForTls(port, identity, child, 30_000);
   return {
-    target: { name: 'cryptvisor', port, identity, tls: {} },
+    target: { name: 'cryptvisor', port, identity, tls: {}, ...(child.pid !== undefined ? { pid: child.pid } : {}) },
     stop: () => {
       child.kill('SIGTERM');
       rmSync(dataDir, { recursive: true, force: true });
@@ -187,10 +213,10 @@ async function main(): Promise<void> {
   });
 
   console.log(`KMS benchmark: median of ${ROUNDS} round(s) of ${SECONDS} s per cell after ${WARMUP_MS} ms warm-up; KMIP 1.1; one request in flight per connection`);
-  console.log('server      op      clients   ops/s     p50 ms   p99 ms   errors');
+  console.log('server      op      clients   ops/s     p50 ms   p99 ms   errors  cpu µs/op');
   for (const c of cells) {
     console.log(
-      `${c.server.padEnd(11)} ${c.op.padEnd(7)} ${String(c.clients).padStart(7)} ${fmt(c.opsPerSec, 0).padStart(8)} ${fmt(c.p50ms, 2).padStart(9)} ${fmt(c.p99ms, 2).padStart(8)} ${String(c.errors).padStart(8)}`,
+      `${c.server.padEnd(11)} ${c.op.padEnd(7)} ${String(c.clients).padStart(7)} ${fmt(c.opsPerSec, 0).padStart(8)} ${fmt(c.p50ms, 2).padStart(9)} ${fmt(c.p99ms, 2).padStart(8)} ${String(c.errors).padStart(8)} ${fmt(c.cpuUsPerOp, 0).padStart(10)}`,
     );
   }
   const find = (server: string, op: string, n: number): Cell | undefined => cells.find((c) => c.server === server && c.op === op && c.clients === n);

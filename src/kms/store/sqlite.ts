@@ -1,10 +1,19 @@
 /**
- * The SQLite backend: `dataDir/kms.db` in WAL mode. Writes go through group commit; with
- * durability 'fsync' (synchronous=FULL) each commit is fsync'd before its writers resolve.
+ * The SQLite backend: `dataDir/kms.db` in WAL mode. Writes go through group commit. With
+ * durability 'fsync' each commit is made durable before its writers resolve, but without holding
+ * the event loop: the transaction runs with synchronous=NORMAL (SQLite writes the WAL frames and
+ * does not fsync them), then the WAL file is fdatasync'd through libuv's thread pool
+ * (`FileHandle.datasync`), and only then do the batch's writers resolve. fsync applies to the
+ * file, not to the descriptor, so our own descriptor of `kms.db-wal` flushes the frames SQLite
+ * wrote; with synchronous=NORMAL SQLite itself still syncs the WAL before each checkpoint and the
+ * database after it, so nothing is ever only in a WAL that was reset. The descriptor is checked
+ * against the path's inode before each sync and reopened if the WAL was replaced. Meanwhile the
+ * event loop keeps reading, decoding and answering (Gets do not queue behind a commit's fsync).
  */
 import Database from 'better-sqlite3';
-import { chmodSync, existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { chmodSync, existsSync, statSync } from 'node:fs';
+import { open as openFile, type FileHandle } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import type { Logger } from '../../common/logging.js';
 import { silentLogger } from '../../common/logging.js';
 import type { RootKey } from '../root-key.js';
@@ -60,10 +69,16 @@ export class SqliteStore extends BaseStore implements StoreBackend {
   readonly #db: Db;
   readonly #file: string;
 
-  private constructor(db: Db, file: string, rootKey: RootKey, log: Logger, windowMs: number) {
+  /** Whether commits are fsync'd (durability 'fsync'); the WAL descriptor and its inode. */
+  readonly #syncWal: boolean;
+  #wal: { fh: FileHandle; ino: number } | undefined;
+  #walSyncs: Promise<void> = Promise.resolve();
+
+  private constructor(db: Db, file: string, rootKey: RootKey, log: Logger, windowMs: number, syncWal: boolean) {
     super(rootKey, log, windowMs);
     this.#db = db;
     this.#file = file;
+    this.#syncWal = syncWal;
   }
 
   readonly #statements = new Map<string, Database.Statement>();
@@ -96,13 +111,16 @@ export class SqliteStore extends BaseStore implements StoreBackend {
     try {
       if (fresh) chmodSync(file, 0o600);
       db.pragma('journal_mode = WAL');
-      db.pragma(`synchronous = ${opts.durability === 'process' ? 'NORMAL' : 'FULL'}`);
+      db.pragma('synchronous = FULL');
       db.pragma('foreign_keys = ON');
       db.pragma('busy_timeout = 5000');
       const from = migrateSqlite(db);
+      // From here on, 'fsync' durability is an off-loop fdatasync of the WAL after each commit
+      // (#syncWalFile); schema migrations above were synced by SQLite itself.
+      db.pragma('synchronous = NORMAL');
       const log = opts.logger ?? silentLogger();
       if (from !== SCHEMA_VERSION) log.info({ from, to: SCHEMA_VERSION }, 'kms store schema migrated');
-      return new SqliteStore(db, file, opts.rootKey, log, opts.groupCommitMs ?? 0);
+      return new SqliteStore(db, file, opts.rootKey, log, opts.groupCommitMs ?? 0, opts.durability !== 'process');
     } catch (err) {
       db.close();
       throw dbError(err);
@@ -158,11 +176,12 @@ export class SqliteStore extends BaseStore implements StoreBackend {
       if (audit) this.#apply(audit, now);
       return results;
     };
+    let results: OpResult<void>[];
     try {
-      return this.#db.transaction(applyAll).immediate(ops);
+      results = this.#db.transaction(applyAll).immediate(ops);
     } catch (err) {
       this.log.warn({ err: String(err), ops: ops.length }, 'group commit failed; retrying one by one');
-      return ops.map((op) => {
+      results = ops.map((op) => {
         try {
           return this.#db.transaction(applyAll).immediate([op])[0] as OpResult<void>;
         } catch (e) {
@@ -170,6 +189,42 @@ export class SqliteStore extends BaseStore implements StoreBackend {
         }
       });
     }
+    if (this.#syncWal) {
+      try {
+        await this.#syncWalFile();
+      } catch (err) {
+        // Committed but not known to be on disk: no writer of this batch may be told it is durable.
+        const error = dbError(err);
+        return ops.map(() => ({ ok: false, error }));
+      }
+    }
+    return results;
+  }
+
+  /** fdatasync of `kms.db-wal` off the event loop (see the file comment), one at a time. */
+  #syncWalFile(): Promise<void> {
+    const p = this.#walSyncs.then(() => this.#syncWalNow());
+    this.#walSyncs = p.catch(() => undefined);
+    return p;
+  }
+
+  async #syncWalNow(): Promise<void> {
+    const path = `${this.#file}-wal`;
+    const ino = statSync(path).ino;
+    if (this.#wal?.ino !== ino) {
+      await this.#wal?.fh.close();
+      this.#wal = undefined;
+      const fh = await openFile(path, 'r');
+      this.#wal = { fh, ino: (await fh.stat()).ino };
+      // A new WAL file: its directory entry must be durable too.
+      const dir = await openFile(dirname(this.#file), 'r');
+      try {
+        await dir.sync();
+      } finally {
+        await dir.close();
+      }
+    }
+    await this.#wal.fh.datasync();
   }
 
   async get(id: string): Promise<StoredObject | undefined> {
@@ -227,7 +282,7 @@ export class SqliteStore extends BaseStore implements StoreBackend {
   async resealBatch(limit: number): Promise<number> {
     this.check();
     const target = Buffer.from(this.rootKey.id, 'hex');
-    return this.#db
+    const n = this.#db
       .transaction(() => {
         const rows = this.#st(
           'SELECT seq, id, material FROM objects WHERE material IS NOT NULL AND substr(material, 2, 8) <> ? ORDER BY seq LIMIT ?',
@@ -244,10 +299,15 @@ export class SqliteStore extends BaseStore implements StoreBackend {
         return rows.length;
       })
       .immediate();
+    // Re-sealed blobs must be on disk before rotation may retire the old key.
+    if (this.#syncWal && n > 0) await this.#syncWalFile();
+    return n;
   }
 
   async close(): Promise<void> {
     if (!(await this.closeWrites())) return;
+    await this.#wal?.fh.close();
+    this.#wal = undefined;
     this.#db.close();
   }
 }
