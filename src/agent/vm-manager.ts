@@ -470,10 +470,13 @@ export class VmManager {
     let qemu: QemuVm | undefined;
     try {
       const exports: { id: string; device: BlockDevice }[] = [];
-      for (const d of [...rec.config.disks, { id: 'nvram', descriptor: '' }]) {
-        const device = await this.#openDisk(rec, d.id, d.descriptor, images);
-        devices.push(device);
-        exports.push({ id: d.id, device });
+      // All disks open at once: each DEK check (a PBKDF2 digest) takes its own pool thread.
+      const disks = [...rec.config.disks, { id: 'nvram', descriptor: '' }];
+      const opened = await Promise.allSettled(disks.map((d) => this.#openDisk(rec, d.id, d.descriptor, images)));
+      for (const [i, r] of opened.entries()) {
+        if (r.status === 'rejected') throw r.reason as Error;
+        devices.push(r.value);
+        exports.push({ id: disks[i]?.id ?? '', device: r.value });
       }
       const sockDir = join(this.#o.socketDir, rec.config.uuid.slice(0, 8));
       for (const e of exports) {
