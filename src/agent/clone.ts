@@ -16,7 +16,15 @@ import { randomUUID } from 'node:crypto';
 import { constants as fsConstants, copyFile, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { SecretBytes, withSecret, wrapKey } from '../crypto/index.js';
-import { KEK_BYTES, VOLUME_KEY_BYTES, imageToken, readImageHeader, rekeyImage, rewrapImage, unwrapDiskKey } from '../disk/index.js';
+import {
+  KEK_BYTES,
+  VOLUME_KEY_BYTES,
+  imageToken,
+  readImageHeader,
+  rekeyImage,
+  rewrapImage,
+  unwrapDiskKey,
+} from '../disk/index.js';
 import type { ApiContext } from './api.js';
 import { CONFIG_FORMAT_VERSION, Datastore, acquireLock, releaseLock, type VmConfig } from './datastore.js';
 import { AgentError } from './errors.js';
@@ -57,7 +65,8 @@ async function exists(path: string): Promise<boolean> {
 async function finishedClone(c: ApiContext, req: CloneRequest): Promise<VmView | undefined> {
   const done = (await c.vms.list()).find((v) => v.name === req.name);
   if (!done) return undefined;
-  if (done.keyId !== (req.target?.keyId ?? null)) throw new AgentError('vm_exists', `VM ${req.name} is already registered`);
+  if (done.keyId !== (req.target?.keyId ?? null))
+    throw new AgentError('vm_exists', `VM ${req.name} is already registered`);
   return done;
 }
 
@@ -65,10 +74,16 @@ async function cloneOnce(c: ApiContext, source: string, req: CloneRequest): Prom
   const finished = await finishedClone(c, req);
   if (finished) return finished;
   const src = await c.vms.show(source);
-  if (src.powerState !== 'poweredOff') throw new AgentError('vm_power_state', `clone needs VM ${source} powered off (it is ${src.powerState})`);
+  if (src.powerState !== 'poweredOff')
+    throw new AgentError('vm_power_state', `clone needs VM ${source} powered off (it is ${src.powerState})`);
   if (src.pending) throw new AgentError('vm_power_state', `VM ${source} has an unfinished ${src.pending}`);
   if (src.encrypted !== (req.target !== null)) {
-    throw new AgentError('invalid_request', src.encrypted ? 'the clone of an encrypted VM needs its own KEK' : `VM ${source} is plain: its clone is plain`);
+    throw new AgentError(
+      'invalid_request',
+      src.encrypted
+        ? 'the clone of an encrypted VM needs its own KEK'
+        : `VM ${source} is plain: its clone is plain`,
+    );
   }
   if (req.newKeys && !req.target) throw new AgentError('invalid_request', 'new keys are for an encrypted VM');
   // Copies of the KEKs: the cache's own may be dropped (migrate, shred) while the copy runs.
@@ -80,7 +95,13 @@ async function cloneOnce(c: ApiContext, source: string, req: CloneRequest): Prom
   }
 }
 
-async function cloneWith(c: ApiContext, source: string, src: VmView, req: CloneRequest, newKek: SecretBytes | undefined): Promise<VmView> {
+async function cloneWith(
+  c: ApiContext,
+  source: string,
+  src: VmView,
+  req: CloneRequest,
+  newKek: SecretBytes | undefined,
+): Promise<VmView> {
   const datastore = new Datastore(dirname(src.path));
   const config = await datastore.readConfig(src.path);
   const dir = datastore.vmDir(req.name);
@@ -93,7 +114,14 @@ async function cloneWith(c: ApiContext, source: string, src: VmView, req: CloneR
     const copy = async (id: string, file: string): Promise<void> => {
       const to = join(dir, file);
       await copyFile(join(src.path, file), to, fsConstants.COPYFILE_FICLONE);
-      if (req.target && newKek) await rebind(c, to, { vmUuid: config.uuid, diskId: id }, { kek: newKek, ...req.target, vmUuid: uuid, diskId: id }, req.newKeys);
+      if (req.target && newKek)
+        await rebind(
+          c,
+          to,
+          { vmUuid: config.uuid, diskId: id },
+          { kek: newKek, ...req.target, vmUuid: uuid, diskId: id },
+          req.newKeys,
+        );
     };
     for (const d of config.disks) {
       const desc = await datastore.readDescriptor(src.path, d.descriptor);
@@ -117,7 +145,12 @@ async function cloneWith(c: ApiContext, source: string, src: VmView, req: CloneR
               ...req.target,
               keySafe: {
                 homeKey: await withSecret(SecretBytes.random(32), (home) =>
-                  wrapKey(newKek, home, { formatVersion: CONFIG_FORMAT_VERSION, vmUuid: uuid, slot: 'home', ...req.target! }),
+                  wrapKey(newKek, home, {
+                    formatVersion: CONFIG_FORMAT_VERSION,
+                    vmUuid: uuid,
+                    slot: 'home',
+                    ...req.target!,
+                  }),
                 ),
               },
             }
@@ -127,7 +160,10 @@ async function cloneWith(c: ApiContext, source: string, src: VmView, req: CloneR
       pending: null,
     };
     await datastore.writeConfig(dir, clone);
-    await datastore.log(dir, `cloned from ${source} (${config.uuid})${req.target ? ` under key ${req.target.keyId}${req.newKeys ? ' with new DEKs' : ''}` : ''}`);
+    await datastore.log(
+      dir,
+      `cloned from ${source} (${config.uuid})${req.target ? ` under key ${req.target.keyId}${req.newKeys ? ' with new DEKs' : ''}` : ''}`,
+    );
     await datastore.log(src.path, `cloned to ${req.name}`);
     await rm(join(dir, MARKER));
   } finally {
@@ -148,12 +184,18 @@ async function rebind(
   newKeys: boolean,
 ): Promise<void> {
   const token = await imageToken(extent);
-  if (!token?.keyId || !token.keyProviderId) throw new AgentError('datastore_invalid', `disk ${from.diskId} has no wrapped DEK`);
-  await withSecret(c.keys.get({ keyProviderId: token.keyProviderId, keyId: token.keyId }).slice(0, KEK_BYTES), async (oldKek) => {
-    if (!newKeys) return rewrapImage(extent, oldKek, to, from);
-    const header = await readImageHeader(extent);
-    await withSecret(unwrapDiskKey(header, oldKek, from), (oldDek) =>
-      withSecret(SecretBytes.random(VOLUME_KEY_BYTES), (newDek) => rekeyImage(extent, oldDek, newDek, { binding: to })),
-    );
-  });
+  if (!token?.keyId || !token.keyProviderId)
+    throw new AgentError('datastore_invalid', `disk ${from.diskId} has no wrapped DEK`);
+  await withSecret(
+    c.keys.get({ keyProviderId: token.keyProviderId, keyId: token.keyId }).slice(0, KEK_BYTES),
+    async (oldKek) => {
+      if (!newKeys) return rewrapImage(extent, oldKek, to, from);
+      const header = await readImageHeader(extent);
+      await withSecret(unwrapDiskKey(header, oldKek, from), (oldDek) =>
+        withSecret(SecretBytes.random(VOLUME_KEY_BYTES), (newDek) =>
+          rekeyImage(extent, oldDek, newDek, { binding: to }),
+        ),
+      );
+    },
+  );
 }

@@ -37,8 +37,13 @@ export const MOVE_ROUTES = [
     handler: async (c: ApiContext, [n]: string[], body: Body): Promise<unknown> => {
       const name = body['name'];
       if (typeof name !== 'string') throw new AgentError('invalid_request', '"name" must be a string');
-      if (body['newKeys'] !== undefined && typeof body['newKeys'] !== 'boolean') throw new AgentError('invalid_request', '"newKeys" must be a boolean');
-      return cloneVm(c, decodeName(n), { name, target: cloneTarget(body), newKeys: body['newKeys'] === true });
+      if (body['newKeys'] !== undefined && typeof body['newKeys'] !== 'boolean')
+        throw new AgentError('invalid_request', '"newKeys" must be a boolean');
+      return cloneVm(c, decodeName(n), {
+        name,
+        target: cloneTarget(body),
+        newKeys: body['newKeys'] === true,
+      });
     },
   },
   {

@@ -33,7 +33,8 @@ async function wipeFile(path: string): Promise<void> {
   const fh = await open(path, 'r+');
   try {
     const zeros = Buffer.alloc(Math.min(size, 1 << 20));
-    for (let at = 0; at < size; at += zeros.length) await fh.write(zeros, 0, Math.min(zeros.length, size - at), at);
+    for (let at = 0; at < size; at += zeros.length)
+      await fh.write(zeros, 0, Math.min(zeros.length, size - at), at);
     await fh.datasync();
   } finally {
     await fh.close();
@@ -41,8 +42,8 @@ async function wipeFile(path: string): Promise<void> {
   await rm(path, { force: true });
 }
 
-/** Erases every keyslot of one LUKS2 extent; returns how many there were. */
-async function eraseKeyslots(extent: string): Promise<number> {
+/** Erases every keyslot of one LUKS2 extent (and wipes its conversion journal); returns how many there were. */
+export async function eraseKeyslots(extent: string): Promise<number> {
   await wipeFile(journalPath(extent));
   const fh = await open(extent, 'r+');
   try {
@@ -64,13 +65,16 @@ export async function shredVm(c: ApiContext, name: string): Promise<ShredResult>
   const datastore = new Datastore(dirname(view.path));
   const config = await datastore.readConfig(view.path);
   const extents: { disk: string; path: string }[] = [];
+  const ref = { keyProviderId: view.keyProviderId, keyId: view.keyId };
+  c.keys.remove(ref);
   for (const d of config.disks) {
     const desc = await datastore.readDescriptor(view.path, d.descriptor);
     if (desc.format === 'luks2') extents.push({ disk: d.id, path: join(view.path, desc.extent) });
+    // A disk may name another KEK (a shallow rekey cut short): it goes too.
+    if (desc.keyProviderId && desc.keyId)
+      c.keys.remove({ keyProviderId: desc.keyProviderId, keyId: desc.keyId });
   }
   extents.push({ disk: 'nvram', path: join(view.path, config.nvram) });
-  const ref = { keyProviderId: view.keyProviderId, keyId: view.keyId };
-  c.keys.remove(ref);
   const erased = [];
   for (const e of extents) erased.push({ disk: e.disk, keyslots: await eraseKeyslots(e.path) });
   await datastore.log(

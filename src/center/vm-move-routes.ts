@@ -17,7 +17,8 @@ export const VM_MOVE_ROUTES: readonly Route[] = [
   {
     method: 'POST',
     path: '/api/v1/vms/{name}/migrate',
-    summary: 'migrate a VM to another host on the shared datastore (its keys go along; data stays ciphertext)',
+    summary:
+      'migrate a VM to another host on the shared datastore (its keys go along; data stays ciphertext)',
     privilege: 'Cryptographer.Migrate',
     status: 202,
     body: { to: { type: 'string', required: true, pattern: NAME_PATTERN, max: 64 } },

@@ -13,7 +13,8 @@ const vmPath = (name: string | undefined, action: string): string =>
 
 /** One line for the VM a task left behind; a task ID (`--no-wait`) is printed as it is. */
 function human(r: unknown): string {
-  if (typeof r !== 'object' || r === null || !('powerState' in r)) return typeof r === 'string' ? r : JSON.stringify(r);
+  if (typeof r !== 'object' || r === null || !('powerState' in r))
+    return typeof r === 'string' ? r : JSON.stringify(r);
   const v = r as VmJson;
   return `VM ${v.name} on ${v.host}: ${v.powerState}, ${v.cryptoState}, ${v.encrypted ? `encrypted (${v.keyProviderId}/${v.keyId})` : 'plain'}`;
 }
@@ -21,9 +22,14 @@ function human(r: unknown): string {
 export const VM_MOVE_COMMANDS: readonly CommandSpec[] = [
   {
     path: ['vm', 'migrate'],
-    summary: 'migrate a VM to another host sharing the datastore (a powered-on VM is powered off, moved, powered on)',
+    summary:
+      'migrate a VM to another host sharing the datastore (a powered-on VM is powered off, moved, powered on)',
     positionals: [{ name: 'name', required: true }],
-    options: [{ name: 'to', type: 'string', required: true, help: 'the target host', valueName: 'H' }, NO_WAIT, DATA_OPTION],
+    options: [
+      { name: 'to', type: 'string', required: true, help: 'the target host', valueName: 'H' },
+      NO_WAIT,
+      DATA_OPTION,
+    ],
     async run(ctx) {
       const name = pos(ctx.args, 'name');
       return runTask(ctx, await remote(ctx), 'POST', vmPath(name, 'migrate'), { to: str(ctx.args, 'to') });
@@ -37,7 +43,11 @@ export const VM_MOVE_COMMANDS: readonly CommandSpec[] = [
       { name: 'name', required: true },
       { name: 'new', required: true },
     ],
-    options: [{ name: 'new-keys', type: 'boolean', help: 'new DEKs: re-encrypt the copy' }, NO_WAIT, DATA_OPTION],
+    options: [
+      { name: 'new-keys', type: 'boolean', help: 'new DEKs: re-encrypt the copy' },
+      NO_WAIT,
+      DATA_OPTION,
+    ],
     async run(ctx) {
       return runTask(ctx, await remote(ctx), 'POST', vmPath(pos(ctx.args, 'name'), 'clone'), {
         name: pos(ctx.args, 'new'),
@@ -48,7 +58,8 @@ export const VM_MOVE_COMMANDS: readonly CommandSpec[] = [
   },
   {
     path: ['vm', 'shred'],
-    summary: "crypto-shred a VM: its KEK dropped everywhere, escrow keyslots erased, the KEK revoked and destroyed",
+    summary:
+      'crypto-shred a VM: its KEK dropped everywhere, escrow keyslots erased, the KEK revoked and destroyed',
     positionals: [{ name: 'name', required: true }],
     options: [
       { name: 'yes', type: 'boolean', help: 'confirm: the VM can never be read again' },
@@ -58,7 +69,7 @@ export const VM_MOVE_COMMANDS: readonly CommandSpec[] = [
     ],
     async run(ctx) {
       if (!flag(ctx.args, 'yes'))
-        throw new CommonError('usage', 'shred destroys the VM\'s key for good: confirm with --yes');
+        throw new CommonError('usage', "shred destroys the VM's key for good: confirm with --yes");
       return runTask(ctx, await remote(ctx), 'POST', vmPath(pos(ctx.args, 'name'), 'shred'), {
         allSharing: flag(ctx.args, 'all-sharing'),
       });
