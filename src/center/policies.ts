@@ -352,31 +352,48 @@ export class PolicyService {
     return this.hosts.call(host, 'DELETE', `/api/v1/vms/${encodeURIComponent(vm.name)}/escrow`);
   }
 
-  /** Compliance of every VM center knows (`vms`: their DESIGN §10 objects). */
-  async compliance(vms: readonly VmJson[]): Promise<Compliance[]> {
+  /**
+   * Compliance of every VM center knows, each asked from its agent through `show` (`svc.vms.show`).
+   * A VM whose host does not answer is reported as such; the others are checked all the same.
+   */
+  async compliance(show: (name: string) => Promise<VmJson>): Promise<Compliance[]> {
     const { assignments, groups } = await this.assignments();
-    const own = new Map((await this.center.listVms()).map((v) => [v.name, v.policy]));
+    const inventory = await this.center.listVms();
+    const vms: VmJson[] = [];
+    const unknown = new Map<string, string>();
+    for (const v of inventory) {
+      try {
+        vms.push(await show(v.name));
+      } catch (err) {
+        unknown.set(v.name, (err as Error).message);
+      }
+    }
     const byKey = new Map<string, string[]>();
     for (const v of vms) if (v.keyId) byKey.set(v.keyId, [...(byKey.get(v.keyId) ?? []), v.name]);
     const out: Compliance[] = [];
-    for (const v of vms) {
-      const eff = effectivePolicy(own.get(v.name) ?? null, groups.get(v.name), assignments);
-      const base = { vm: v.name, host: v.host, policy: eff.policy, via: eff.via, powerState: v.powerState, cryptoState: v.cryptoState };
-      if (eff.conflict) {
-        out.push({ ...base, compliant: false, reasons: [eff.conflict], actions: [] });
-        continue;
+    for (const row of inventory) {
+      const eff = effectivePolicy(row.policy, groups.get(row.name), assignments);
+      const v = vms.find((x) => x.name === row.name);
+      const base = {
+        vm: row.name,
+        host: row.host,
+        policy: eff.policy,
+        via: eff.via,
+        powerState: v?.powerState ?? 'unknown',
+        cryptoState: v?.cryptoState ?? 'unknown',
+      };
+      const fail = (reason: string): Compliance => ({ ...base, compliant: false, reasons: [reason], actions: [] });
+      if (eff.conflict) out.push(fail(eff.conflict));
+      else if (!eff.policy) out.push({ ...base, compliant: true, reasons: [], actions: [] });
+      else if (!v) out.push(fail(`its host could not be asked: ${unknown.get(row.name) ?? 'no answer'}`));
+      else {
+        const p = await this.resolve(eff.policy).catch(() => undefined);
+        if (!p) out.push(fail(`policy "${eff.policy}" does not exist`));
+        else {
+          const { reasons, actions } = await this.check(v, p, byKey);
+          out.push({ ...base, compliant: reasons.length === 0, reasons, actions });
+        }
       }
-      if (!eff.policy) {
-        out.push({ ...base, compliant: true, reasons: [], actions: [] });
-        continue;
-      }
-      const p = await this.resolve(eff.policy).catch(() => undefined);
-      if (!p) {
-        out.push({ ...base, compliant: false, reasons: [`policy "${eff.policy}" does not exist`], actions: [] });
-        continue;
-      }
-      const { reasons, actions } = await this.check(v, p, byKey);
-      out.push({ ...base, compliant: reasons.length === 0, reasons, actions });
     }
     return out;
   }

@@ -78,7 +78,7 @@ export const POLICY_ROUTES: readonly Route[] = [
     privilege: 'System.Read',
     handler: async (c) => {
       const p = await c.svc.policies.resolve(name(c));
-      const compliance = (await c.svc.policies.compliance(await c.svc.vms.list())).filter((v) => v.policy === p.name);
+      const compliance = (await c.svc.policies.compliance((n) => c.svc.vms.show(n))).filter((v) => v.policy === p.name);
       return { ...(await detail(c, p)), compliance };
     },
   },
@@ -106,7 +106,7 @@ export const POLICY_ROUTES: readonly Route[] = [
     path: '/api/v1/compliance',
     summary: 'policy compliance of every VM (compliant, or the reasons it is not)',
     privilege: 'System.Read',
-    handler: async (c) => c.svc.policies.compliance(await c.svc.vms.list()),
+    handler: async (c) => c.svc.policies.compliance((n) => c.svc.vms.show(n)),
   },
   {
     method: 'PUT',

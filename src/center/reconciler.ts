@@ -105,7 +105,7 @@ export class Reconciler {
   async run(actor: string): Promise<ReconcileReport> {
     const { svc } = this;
     const vms: ReconcileEntry[] = [];
-    for (const c of await svc.policies.compliance(await svc.vms.list())) {
+    for (const c of await svc.policies.compliance((n) => svc.vms.show(n))) {
       const action = c.actions[0];
       if (c.compliant || !action) {
         vms.push({ ...c, started: null, taskId: null, skipped: c.compliant ? null : 'nothing the reconciler can do' });
