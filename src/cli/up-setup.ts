@@ -41,7 +41,7 @@ export interface Credentials {
   readonly ca: string;
 }
 
-function portFree(port: number): Promise<boolean> {
+export function portFree(port: number): Promise<boolean> {
   return new Promise((res) => {
     const s = createServer();
     s.once('error', () => res(false));

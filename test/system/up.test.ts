@@ -9,6 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { connectCenter } from '../../src/center/index.js';
 import { cv as runCv } from '../center/harness.js';
 import { CLI } from '../support/cli.js';
 
@@ -123,9 +124,10 @@ test('cryptvisor up: layout, restart of a killed host, demo, down, and a second 
     const p = pidOf(data, 'host-1');
     return p !== undefined && p !== old && alive(p);
   }, 20_000, 'host-1 restarted');
+  const center = await connectCenter({}, data);
   await waitFor(async () => {
-    const r = await cv(['vm', 'show', 'example-1', '--json']);
-    return r.status === 0 && (JSON.parse(r.stdout) as { cryptoState: string }).cryptoState === 'unlocked';
+    const vm = await center.call<{ cryptoState: string }>('GET', '/api/v1/vms/example-1').catch(() => undefined);
+    return vm?.cryptoState === 'unlocked';
   }, 30_000, 'example-1 unlocked after the restart');
   assert.match(up.out(), /\[up\] host-1 \(pid \d+\) exited \(SIGKILL\); restarting in 1 s/);
   assert.match(up.out(), /^\[center\] .*/m, 'the merged log tags center lines');

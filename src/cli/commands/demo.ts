@@ -283,9 +283,9 @@ async function run(d: Demo, name: string, host: string): Promise<void> {
   d.say(`   ${host} is back (pid ${newPid ?? '?'}): VM ${name} is ${first?.powerState ?? '?'} and ${first?.cryptoState ?? '?'}`);
   d.check(newPid !== undefined && newPid !== old, `cryptvisor up restarted ${host} as a new process`);
   d.check(first?.cryptoState === 'locked', `after the restart the agent holds no key: ${name} is locked`);
-  const gets = await auditOf(d, keyId, killed, 'Get', 15_000);
-  for (const r of gets) d.say(`   KMS audit: ${r.at} ${r.identity} Get ${keyId} ${r.result}`);
-  d.check(gets.length === 1 && gets[0]?.result === 'Success', 'center fetched the KEK from the KMS by its ID, once');
+  const get = (await auditOf(d, keyId, killed, 'Get', 15_000))[0];
+  if (get) d.say(`   KMS audit: ${get.at} ${get.identity} Get ${keyId} ${get.result}`);
+  d.check(get?.result === 'Success' && get.identity === 'CN=center-client', 'center fetched the KEK from the KMS by its ID (KMIP Get, its own identity)');
 
   d.step(8, 'center pushes the KEK; the agent unwraps its DEK, the VM unlocks, and its data is intact');
   let now: { cryptoState: string } | undefined;

@@ -1,8 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { PassThrough } from 'node:stream';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { silentLogger } from '../../common/logging.js';
 import { UP_COMMANDS } from './up.js';
 import { dataDir, endpointsOf, isOurProcess, readUpState, upLayout } from '../up-layout.js';
 import { choosePorts } from '../up-setup.js';
@@ -54,25 +57,44 @@ test('up: a state file of another version is refused with state_invalid; a stale
   }
 });
 
-test('up: --hosts is checked before anything starts', async () => {
+function runUp(options: Record<string, string>): Promise<unknown> {
   const spec = UP_COMMANDS.find((c) => c.path[0] === 'up')!;
+  return spec.run({
+    args: { positionals: {}, options },
+    json: false,
+    env: {},
+    stdout: new PassThrough(),
+    stderr: new PassThrough(),
+    stdin: process.stdin,
+    isTTY: false,
+    logger: silentLogger(),
+    signal: new AbortController().signal,
+  });
+}
+
+test('up: --hosts is checked before anything starts', async () => {
   const d = mkdtempSync(join(tmpdir(), 'cv-up-unit-'));
   try {
-    await assert.rejects(
-      spec.run({
-        args: { positionals: {}, options: { data: d, hosts: '0' } },
-        json: false,
-        env: {},
-        stdout: process.stdout,
-        stderr: process.stderr,
-        stdin: process.stdin,
-        isTTY: false,
-        logger: (await import('../../common/logging.js')).silentLogger(),
-        signal: new AbortController().signal,
-      }),
-      { code: 'usage' },
-    );
+    await assert.rejects(runUp({ data: d, hosts: '0' }), { code: 'usage' });
+    await assert.rejects(runUp({ data: d, hosts: 'two' }), { code: 'usage' });
   } finally {
+    rmSync(d, { recursive: true, force: true });
+  }
+});
+
+test('up: a saved port taken by another program is refused before anything is initialized', async () => {
+  const d = mkdtempSync(join(tmpdir(), 'cv-up-unit-'));
+  const busy = createServer();
+  await new Promise<void>((r) => busy.listen(0, '127.0.0.1', r));
+  try {
+    const port = (busy.address() as { port: number }).port;
+    const free = await choosePorts(undefined, 1);
+    writeFileSync(join(d, 'up.json'), JSON.stringify({ version: 1, ports: { ...free, center: port } }));
+    await assert.rejects(runUp({ data: d, hosts: '1' }), { code: 'start_failed', message: new RegExp(`port ${port} of center`) });
+    assert.ok(!existsSync(join(d, 'kms')), 'nothing initialized');
+    assert.ok(!existsSync(join(d, 'run', 'up.pid')), 'the pid file is removed');
+  } finally {
+    busy.close();
     rmSync(d, { recursive: true, force: true });
   }
 });

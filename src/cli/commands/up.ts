@@ -36,6 +36,7 @@ import {
   createExamples,
   initServices,
   loginAdmin,
+  portFree,
   readCredentials,
   setUpProvider,
 } from '../up-setup.js';
@@ -89,6 +90,20 @@ function serviceNames(ports: UpPorts): string[] {
   return [KMS, CENTER, ...Object.keys(ports.hosts)];
 }
 
+/** A port taken by another program would make `up` talk to the wrong server: refuse to start. */
+async function assertPortsFree(ports: UpPorts, hosts: number): Promise<void> {
+  const wanted: [string, number][] = [
+    [KMS, ports.kms],
+    [CENTER, ports.center],
+    ...Array.from({ length: hosts }, (_, i): [string, number] => [hostName(i + 1), ports.hosts[hostName(i + 1)] as number]),
+  ];
+  for (const [name, port] of wanted) {
+    if (!(await portFree(port))) {
+      throw new UpError('start_failed', `port ${port} of ${name} (127.0.0.1) is in use by another program; stop that program and run up again (center knows the services by these ports)`);
+    }
+  }
+}
+
 async function waitAccepting(ports: UpPorts, hosts: readonly string[], signal: AbortSignal): Promise<void> {
   const all = [ports.kms, ports.center, ...hosts.map((h) => ports.hosts[h] as number)];
   const deadline = Date.now() + START_TIMEOUT_MS;
@@ -127,6 +142,7 @@ async function up(ctx: CommandContext): Promise<unknown> {
     await writeUpState(l, state);
     const stale = await killStale(l, serviceNames(ports));
     if (stale > 0) say(`stopped ${stale} service process(es) left by an earlier run`);
+    await assertPortsFree(ports, hosts);
     const firstRun = !existsSync(l.credentials);
     state = await initServices(l, state, hosts, ctx.logger, say);
     await writeUpState(l, state);
