@@ -35,7 +35,8 @@ export async function waitTask(ctx: CommandContext, client: CenterClient, id: st
   const bar = progressBar(ctx.stderr, ctx.isTTY && !ctx.json, `${t.kind} ${t.target}`);
   try {
     while (t.state === 'queued' || t.state === 'running') {
-      t = await client.call<TaskRecord>('GET', taskPath(id, `/wait?timeout=${ctx.isTTY ? 1 : 30}`));
+      // Each long poll ends well before the client's 30 s idle timeout (json-request.ts).
+      t = await client.call<TaskRecord>('GET', taskPath(id, `/wait?timeout=${ctx.isTTY ? 1 : 20}`));
       if (t.progress.total > 0) bar.update(t.progress.done, t.progress.total);
     }
   } finally {
