@@ -207,8 +207,15 @@ describe('encryption policies, compliance and the reconciler', () => {
     const after = await compliance('web1');
     assert.deepEqual({ compliant: after.compliant, reasons: after.reasons }, { compliant: true, reasons: [] });
 
-    const shown = await cv(['policy', 'show', 'gold', '--json'], { env: env() });
-    const g = shown.json<{ assigned: { vms: string[]; folders: string[] }; compliance: Compliance[] }>();
+    const shown = await cv(['policy', 'show', 'gold'], { env: env() });
+    assert.equal(shown.status, 0, shown.stderr);
+    assert.match(shown.stdout, /^policy gold\n/);
+    assert.match(shown.stdout, /assigned: +VMs \[web1\] folders \[prod\] tags \[\]/);
+    assert.match(shown.stdout, /web2 +gold +folder +no +not encrypted/);
+    const g = await admin.call<{ assigned: { vms: string[]; folders: string[] }; compliance: Compliance[] }>(
+      'GET',
+      '/api/v1/policies/gold',
+    );
     assert.deepEqual(g.assigned.folders, ['prod']);
     assert.deepEqual(g.assigned.vms, ['web1']);
     assert.deepEqual(
@@ -324,5 +331,13 @@ describe('encryption policies, compliance and the reconciler', () => {
     assert.notEqual(n1.keyId, db1.keyId);
     assert.equal(n1.keyId, n2.keyId);
     assert.equal((await compliance('db2')).compliant, true);
+
+    // vm create under the policy gets its shared KEK at once; an unknown policy is refused.
+    await finishTask(admin, await admin.call('POST', '/api/v1/vms', { name: 'db3', host: 'host-1', disks: '1048576', policy: 'team' }));
+    assert.equal((await vm('db3')).keyId, n1.keyId);
+    await assert.rejects(
+      admin.call('POST', '/api/v1/vms', { name: 'db4', host: 'host-1', disks: '1048576', policy: 'nope' }),
+      { code: 'policy_not_found' },
+    );
   });
 });
