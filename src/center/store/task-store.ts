@@ -43,7 +43,8 @@ function parse(row: Row, col: string): unknown {
 
 function toTask(row: Row): TaskRecord {
   const state = String(row['state']) as TaskState;
-  if (!TASK_STATES.includes(state)) throw new CenterError('store_invalid', "center's database names an unknown task state");
+  if (!TASK_STATES.includes(state))
+    throw new CenterError('store_invalid', "center's database names an unknown task state");
   const params = parse(row, 'params');
   return {
     id: String(row['id']),
@@ -94,7 +95,9 @@ export class TaskStore {
     return row ? toTask(row) : undefined;
   }
 
-  async list(filter: { states?: readonly TaskState[]; target?: string; limit?: number } = {}): Promise<TaskRecord[]> {
+  async list(
+    filter: { states?: readonly TaskState[]; target?: string; limit?: number } = {},
+  ): Promise<TaskRecord[]> {
     const where: string[] = [];
     const args: (string | number)[] = [];
     if (filter.states && filter.states.length > 0) {
