@@ -5,7 +5,7 @@
  * and, once every service accepts connections and the first-run setup is done, writes
  * D/run/endpoints.json atomically and prints `ready`. SIGINT/SIGTERM stop everything.
  */
-import { createWriteStream, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { writeFileAtomic } from '../../common/atomic-write.js';
@@ -44,6 +44,7 @@ import {
 export const CLI = fileURLToPath(new URL('../../../../bin/cryptvisor.js', import.meta.url));
 const START_TIMEOUT_MS = 120_000;
 const MAX_HOSTS = 64;
+const MAX_LOG_BYTES = 64 * 1024 * 1024;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -126,7 +127,10 @@ async function up(ctx: CommandContext): Promise<unknown> {
     throw new UpError('already_up', `cryptvisor is already up in ${l.data} (pid ${running}); stop it with: cryptvisor down --data ${l.data}`);
   }
   await writeFileAtomic(l.upPid, `${process.pid}\n`, { mode: 0o644 });
-  const logFile = createWriteStream(`${l.logs}/up.log`, { flags: 'a', mode: 0o600 });
+  const logPath = `${l.logs}/up.log`;
+  // One generation is kept: a log past MAX_LOG_BYTES becomes up.log.1 when up starts.
+  if ((statSync(logPath, { throwIfNoEntry: false })?.size ?? 0) > MAX_LOG_BYTES) renameSync(logPath, `${logPath}.1`);
+  const logFile = createWriteStream(logPath, { flags: 'a', mode: 0o600 });
   const log = (line: string): void => {
     ctx.stdout.write(line + '\n');
     logFile.write(line + '\n');
