@@ -17,6 +17,9 @@ import { pinnedConnect, PinMismatchError } from './pinned-tls.js';
 import type { ProviderManager } from './providers.js';
 import type { CenterStore, HostRecord } from './store/index.js';
 
+/** Key pushes a heartbeat keeps in flight after an agent restart (hundreds of VMs, one key each). */
+const PUSH_CONCURRENCY = 8;
+
 export interface KeyRef {
   readonly keyProviderId: string;
   readonly keyId: string;
@@ -185,15 +188,16 @@ export class HostManager {
       if (hostKeyPushed) await this.pushHostKey(h);
       const needed = (await this.call<{ keys: KeyRef[] }>(h, 'GET', '/api/v1/needed-keys')).keys;
       const distinct = new Map(needed.map((k) => [`${k.keyProviderId}\u0000${k.keyId}`, k]));
-      for (const ref of distinct.values()) {
-        await this.pushKey(
-          h,
-          ref,
-          'PUT',
-          `/api/v1/keys/${encodeURIComponent(ref.keyProviderId)}/${encodeURIComponent(ref.keyId)}`,
-          {},
-        );
-      }
+      // Each distinct key once; PUSH_CONCURRENCY pushes in flight (a KMIP Get and an agent call each).
+      const refs = [...distinct.values()];
+      let next = 0;
+      const worker = async (): Promise<void> => {
+        for (let ref = refs[next++]; ref; ref = refs[next++]) {
+          const path = `/api/v1/keys/${encodeURIComponent(ref.keyProviderId)}/${encodeURIComponent(ref.keyId)}`;
+          await this.pushKey(h, ref, 'PUT', path, {});
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(PUSH_CONCURRENCY, refs.length) }, worker));
       const after = await this.call<{ state: string }>(h, 'GET', '/api/v1/info');
       result = {
         host: name,

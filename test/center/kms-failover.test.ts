@@ -7,7 +7,6 @@
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
-import { connect } from 'node:net';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { KeyStatus } from '../../src/center/key-status.js';
@@ -17,18 +16,7 @@ import { needPg } from '../support/peers.js';
 import { freePort } from '../pykmip/server-harness.js';
 import { startTestStack, type TestStack } from './harness.js';
 import { CLI } from '../support/cli.js';
-import { addTrustedProvider, createVm, enrollHost } from './ops-helpers.js';
-
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect(port, '127.0.0.1');
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
-}
+import { accepts, addTrustedProvider, createVm, enrollHost } from './ops-helpers.js';
 
 /** `cryptvisor kms serve` on a free port; resolves once it accepts connections. */
 async function serveKms(dir: string): Promise<{ proc: ChildProcess; port: number }> {

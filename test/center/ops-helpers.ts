@@ -1,5 +1,6 @@
 /** Helpers of the operations tests (alarms, key status, metrics, failover, providers). */
 import { request } from 'node:https';
+import { connect } from 'node:net';
 import type { CenterClient } from '../../src/center/index.js';
 import { signCsr } from '../../src/common/pki.js';
 import type { TestStack } from './harness.js';
@@ -97,5 +98,17 @@ export async function enrollHost(s: TestStack): Promise<void> {
     url: s.agent.url,
     token: s.agentInit.enrollmentToken,
     fingerprint: s.agentInit.fingerprint,
+  });
+}
+
+/** True when something accepts TCP connections on 127.0.0.1:port. */
+export function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect(port, '127.0.0.1');
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
   });
 }
