@@ -5,7 +5,7 @@
  * with cryptsetup; the destroyed KEK is asked for with the KMS administrator's identity.
  */
 import assert from 'node:assert/strict';
-import { open, readFile, writeFile } from 'node:fs/promises';
+import { open, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { initAgent, startAgent, type RunningAgent } from '../../src/agent/index.js';
@@ -291,6 +291,14 @@ describe('migrate, clone and shred through center with two agents on a shared da
       `disk recover after shred: key unavailable (${recover.stdout}${recover.stderr})`,
     );
     await assert.rejects(readFile(keyOut), 'no volume key file was written');
+    // A shredded VM is deleted like any other: its folder goes, center forgets it.
+    const s1 = await vm('s1');
+    let del = await s.admin.call<TaskRecord>('DELETE', '/api/v1/vms/s1');
+    while (del.state === 'queued' || del.state === 'running')
+      del = await s.admin.call<TaskRecord>('GET', `/api/v1/tasks/${del.id}/wait?timeout=30`);
+    assert.equal(del.state, 'succeeded', JSON.stringify(del.error));
+    await assert.rejects(stat(s1.disks[0]!.extentPath), 'the shredded VM folder is gone');
+    await assert.rejects(vm('s1'), { code: 'vm_not_found' });
     const other = await vm('c2');
     assert.equal(other.cryptoState, 'unlocked', 'a VM under another KEK is untouched');
   });
