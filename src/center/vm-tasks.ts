@@ -127,8 +127,10 @@ async function agentOperation(
   }
 }
 
+/** The VM after an operation; a conversion's byte progress is completed. */
 async function done(ctx: TaskContext, v: AgentVm, host: string, policy: string | null): Promise<VmJson> {
-  await ctx.progress(1, 1);
+  const p = ctx.task.progress;
+  if (p.total > 0) await ctx.progress(p.total, p.total, p.message ?? undefined);
   return vmJson(v, host, policy);
 }
 
@@ -262,7 +264,7 @@ const unlock: TaskKind = {
     const keys = vmKeys(before);
     for (let i = 0; i < keys.length; i++) {
       ctx.signal.throwIfAborted();
-      await ctx.progress(i, keys.length, `pushing key ${keys[i]!.keyId}`);
+      await ctx.progress(0, 0, `pushing key ${i + 1} of ${keys.length}: ${keys[i]!.keyId}`);
       await pushKek(svc, host, keys[i]!);
     }
     const v = await agentVm(svc, host, name);
@@ -329,7 +331,6 @@ const unregister: TaskKind = {
       svc.hosts.call<{ name: string; path: string }>(host, 'POST', vmPath(name, '/unregister'), {}),
     );
     await removeVm(svc.store.db, name);
-    await ctx.progress(1, 1);
     return { name, host: host.name, path: r.path };
   },
 };
@@ -350,7 +351,6 @@ const remove: TaskKind = {
       }
     });
     await removeVm(svc.store.db, name);
-    await ctx.progress(1, 1);
     return { name, host: host.name, deleted: true };
   },
 };

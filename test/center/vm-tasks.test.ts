@@ -242,11 +242,13 @@ describe('VM operations as center tasks (CLI, real KMS + center process + agent)
     await ok(['vm', 'power-off', 'vm-r']);
   });
 
-  it('exit codes: unknown VM 3, denied 4 (audited), usage 2', async () => {
+  it('exit codes: unknown VM, task, host or policy 3, denied 4, usage 2', async () => {
     for (const args of [
       ['vm', 'show', 'nope'],
       ['vm', 'encrypt', 'nope'],
       ['task', 'wait', 'task-0000000000000000'],
+      ['vm', 'create', 'x1', '--host', 'no-host', '--disk', '1M', '--plain'],
+      ['vm', 'create', 'x2', '--host', 'host-1', '--disk', '1M', '--policy', 'no such policy'],
     ]) {
       const r = await run(args);
       assert.equal(r.status, 3, `${args.join(' ')}: ${r.stderr}`);
