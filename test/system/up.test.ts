@@ -1,7 +1,8 @@
 /**
  * `cryptvisor up` as a real process (DESIGN.md §10, issue 6): the layout, credentials.json and
  * endpoints.json, pid files, status, a kill -9 of a host (restarted, its VMs unlocked again),
- * `cryptvisor demo` against the running system, `down`, and a second run reusing the state.
+ * `cryptvisor demo` against the running system, `down`, and a second run reusing the state, where
+ * the KMS and center are killed and come back, and Ctrl-C (SIGINT) stops everything.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -55,7 +56,7 @@ function startUp(data: string, env: NodeJS.ProcessEnv): Up {
   return { child, out: () => out, exited: new Promise((r) => child.once('exit', (code) => r(code))) };
 }
 
-test('cryptvisor up: layout, restart of a killed host, demo, down, and a second run', { timeout: 600_000 }, async (t) => {
+test('cryptvisor up: layout, restart of a killed host, demo, down, a second run (KMS and center killed), Ctrl-C', { timeout: 600_000 }, async (t) => {
   const data = mkdtempSync(join(tmpdir(), 'cv-up-'));
   const env: NodeJS.ProcessEnv = { PATH: process.env['PATH'], HOME: join(data, 'home'), XDG_CONFIG_HOME: join(data, 'config') };
   let up = startUp(data, env);
@@ -157,6 +158,16 @@ test('cryptvisor up: layout, restart of a killed host, demo, down, and a second 
   assert.deepEqual(JSON.parse(readFileSync(join(data, 'run', 'endpoints.json'), 'utf8')), endpoints);
   const again = await cv(['vm', 'list', '--json']);
   assert.equal((JSON.parse(again.stdout) as unknown[]).length, 3);
+  // kill -9 of the KMS and of center: both come back on their ports, and center works again.
+  const killed = ['kms', 'center'].map((s) => [s, pidOf(data, s) as number] as const);
+  for (const [, pid] of killed) process.kill(pid, 'SIGKILL');
+  for (const [s, pid] of killed) {
+    await waitFor(() => {
+      const p = pidOf(data, s);
+      return p !== undefined && p !== pid && alive(p);
+    }, 20_000, `${s} restarted`);
+  }
+  await waitFor(async () => (await cv(['vm', 'list', '--json'])).status === 0, 30_000, 'center answers again');
   const pids2 = SERVICES.map((s) => pidOf(data, s));
   up.child.kill('SIGINT');
   assert.equal(await up.exited, 0);
