@@ -29,7 +29,8 @@ async function serveMode(image: string, socket: string): Promise<void> {
   key.dispose();
   const file = await FileDevice.open(image, { offset: DEFAULT_DATA_OFFSET });
   const dev = new EncryptedDevice(file, cipher);
-  const server = new NbdServer({ exports: [{ name: '', device: dev }] });
+  const active = process.env['CRYPTVISOR_BENCH_NBD_ACTIVE'];
+  const server = new NbdServer({ exports: [{ name: '', device: dev }], ...(active ? { maxActiveRequests: Number(active) } : {}) });
   await server.listenUnix(socket);
   process.stdout.write(`ready ${cipher.engineName}\n`);
   const stop = (): void => {

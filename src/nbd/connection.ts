@@ -7,6 +7,7 @@ import type { Logger } from '../common/logging.js';
 import { NbdError } from './errors.js';
 import { Handshake, type HandshakeEnv } from './handshake.js';
 import { Transmission } from './transmission.js';
+import type { WorkLimit } from './work-limit.js';
 
 export class NbdConnection {
   private stream: Duplex;
@@ -14,10 +15,13 @@ export class NbdConnection {
   private closing = false;
   private readonly log: Logger;
   private readonly timer: NodeJS.Timeout;
+  private readonly limit: WorkLimit;
 
-  constructor(stream: Duplex, log: Logger, handshakeTimeoutMs: number) {
+  /** `limit` bounds the device requests running at once, shared by all connections of a server. */
+  constructor(stream: Duplex, log: Logger, handshakeTimeoutMs: number, limit: WorkLimit) {
     this.stream = stream;
     this.log = log;
+    this.limit = limit;
     // A client that never finishes the handshake does not keep its connection forever.
     this.timer = setTimeout(() => {
       if (this.transmission === null) {
@@ -42,7 +46,7 @@ export class NbdConnection {
       }
       this.stream.on('error', (err: Error) => this.log.debug({ err: err.message }, 'socket error'));
       this.log.debug({ export: neg.export.name, tls: neg.tls, structured: neg.structured }, 'transmission phase');
-      this.transmission = new Transmission(neg.stream, neg.reader, neg.export, neg.structured, this.log);
+      this.transmission = new Transmission(neg.stream, neg.reader, neg.export, neg.structured, this.log, this.limit);
       await this.transmission.run();
       this.stream.end();
     } catch (err) {

@@ -11,6 +11,7 @@ import { silentLogger, type Logger } from '../common/logging.js';
 import { AlignedDevice } from './aligned-device.js';
 import type { BlockDevice } from './block-device.js';
 import { NbdConnection } from './connection.js';
+import { WorkLimit } from './work-limit.js';
 import { NbdError } from './errors.js';
 import type { HandshakeEnv, TlsMode } from './handshake.js';
 import type { NbdExport } from './nbd-export.js';
@@ -37,6 +38,8 @@ export interface NbdServerOptions {
   readonly logger?: Logger;
   /** How long a client may take to reach the transmission phase (default 30 s). */
   readonly handshakeTimeoutMs?: number;
+  /** Device requests running at once across all connections; the rest wait in order (default 16). */
+  readonly maxActiveRequests?: number;
 }
 
 export class NbdServer {
@@ -48,12 +51,14 @@ export class NbdServer {
   private readonly tls: TlsOptions | undefined;
   private readonly log: Logger;
   private readonly handshakeTimeoutMs: number;
+  private readonly limit: WorkLimit;
   private shuttingDown = false;
   private nextId = 1;
 
   constructor(opts: NbdServerOptions) {
     this.log = opts.logger ?? silentLogger();
     this.handshakeTimeoutMs = opts.handshakeTimeoutMs ?? 30_000;
+    this.limit = new WorkLimit(opts.maxActiveRequests ?? 16);
     this.tls = opts.tls === undefined ? undefined : { cert: opts.tls.cert, key: opts.tls.key, ca: opts.tls.ca };
     // One AlignedDevice per underlying device: exports of the same device share its write locks.
     const wrapped = new Map<BlockDevice, AlignedDevice>();
@@ -125,7 +130,7 @@ export class NbdServer {
     }
     sock.setNoDelay(true);
     const log = this.log.child({ conn: this.nextId++ });
-    const conn = new NbdConnection(sock, log, this.handshakeTimeoutMs);
+    const conn = new NbdConnection(sock, log, this.handshakeTimeoutMs, this.limit);
     this.connections.add(conn);
     const p = conn.serve(env).finally(() => {
       this.connections.delete(conn);

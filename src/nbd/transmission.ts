@@ -10,6 +10,7 @@ import type { Logger } from '../common/logging.js';
 import type { ByteReader } from './byte-reader.js';
 import { errnoOf } from './errors.js';
 import type { NbdExport } from './nbd-export.js';
+import type { WorkLimit } from './work-limit.js';
 import {
   CMD,
   CMD_FLAG,
@@ -56,6 +57,7 @@ export class Transmission {
   private readonly exp: NbdExport;
   private readonly structured: boolean;
   private readonly log: Logger;
+  private readonly limit: WorkLimit;
   private inFlight = 0;
   private roomWaiter: (() => void) | null = null;
   private idleWaiter: (() => void) | null = null;
@@ -64,8 +66,9 @@ export class Transmission {
 
   private readonly onDrain = (): void => this.wakeReader();
 
-  constructor(stream: Duplex, reader: ByteReader, exp: NbdExport, structured: boolean, log: Logger) {
+  constructor(stream: Duplex, reader: ByteReader, exp: NbdExport, structured: boolean, log: Logger, limit: WorkLimit) {
     this.stream = stream;
+    this.limit = limit;
     this.reader = reader;
     this.exp = exp;
     this.structured = structured;
@@ -185,34 +188,38 @@ export class Transmission {
       this.replyError(req, bad, 'invalid request');
       return;
     }
-    const dev = this.exp.device;
     const fua = (req.flags & CMD_FLAG.FUA) !== 0;
     try {
-      switch (req.type) {
-        case CMD.READ: {
-          const data = await dev.read(req.offset, req.length);
-          this.replyData(req, data);
-          return;
-        }
-        case CMD.WRITE:
-          await dev.write(req.offset, req.data as Buffer, { fua });
-          break;
-        case CMD.FLUSH:
-          await dev.flush();
-          break;
-        case CMD.TRIM:
-          await dev.trim(req.offset, req.length, { fua });
-          break;
-        case CMD.WRITE_ZEROES:
-          await dev.writeZeroes(req.offset, req.length, { fua, noHole: (req.flags & CMD_FLAG.NO_HOLE) !== 0 });
-          break;
-      }
-      this.replyOk(req);
+      const data = await this.limit.run(() => this.perform(req, fua));
+      if (data !== null) this.replyData(req, data);
+      else this.replyOk(req);
     } catch (err) {
       const errno = errnoOf(err);
       this.log.error({ err: (err as Error).message, type: req.type, offset: req.offset, length: req.length }, 'request failed');
       this.replyError(req, errno, 'request failed');
     }
+  }
+
+  /** Runs a valid request on the device; a READ's data, else null. */
+  private async perform(req: Request, fua: boolean): Promise<Buffer | null> {
+    const dev = this.exp.device;
+    switch (req.type) {
+      case CMD.READ:
+        return dev.read(req.offset, req.length);
+      case CMD.WRITE:
+        await dev.write(req.offset, req.data as Buffer, { fua });
+        break;
+      case CMD.FLUSH:
+        await dev.flush();
+        break;
+      case CMD.TRIM:
+        await dev.trim(req.offset, req.length, { fua });
+        break;
+      case CMD.WRITE_ZEROES:
+        await dev.writeZeroes(req.offset, req.length, { fua, noHole: (req.flags & CMD_FLAG.NO_HOLE) !== 0 });
+        break;
+    }
+    return null;
   }
 
   private header(req: Request, size: number): Buffer {
