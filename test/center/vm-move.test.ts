@@ -9,7 +9,7 @@ import { open, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { initAgent, startAgent, type RunningAgent } from '../../src/agent/index.js';
-import type { TaskRecord, VmJson } from '../../src/center/index.js';
+import { startCenter, type RunningCenter, type TaskRecord, type VmJson } from '../../src/center/index.js';
 import { SecretBytes, withSecret } from '../../src/crypto/index.js';
 import { readImageHeader, unwrapDiskKey } from '../../src/disk/index.js';
 import { KmipClient } from '../../src/kmip/client.js';
@@ -39,6 +39,8 @@ describe('migrate, clone and shred through center with two agents on a shared da
   let agent2: RunningAgent;
   let admin: KmipClient;
   let kmsAt: string;
+  /** center after the restart test (the stack's own close() closes the first one). */
+  let restarted: RunningCenter | undefined;
   const data = pattern(7);
   let run: (...args: string[]) => Promise<CvResult>;
   const vm = (name: string): Promise<VmJson> => s.admin.call<VmJson>('GET', `/api/v1/vms/${name}`);
@@ -100,6 +102,7 @@ describe('migrate, clone and shred through center with two agents on a shared da
     kmsAt = provider.servers.map((x) => `${x.host}:${x.port}`).join(',');
   });
   after(async () => {
+    await restarted?.close();
     admin?.close();
     await agent2?.close();
     await s?.close();
@@ -301,5 +304,29 @@ describe('migrate, clone and shred through center with two agents on a shared da
     await assert.rejects(vm('s1'), { code: 'vm_not_found' });
     const other = await vm('c2');
     assert.equal(other.cryptoState, 'unlocked', 'a VM under another KEK is untouched');
+  });
+
+  it('a clone --new-keys task cut by a center restart resumes and completes with one KEK', async (t) => {
+    if (!needPeers(t, 'nbdcopy')) return;
+    const started = await s.admin.call<TaskRecord>('POST', '/api/v1/vms/m1/clone', {
+      name: 'r1',
+      newKeys: true,
+    });
+    const port = s.center.running.port;
+    await s.center.running.close();
+    restarted = await startCenter({ dataDir: join(s.center.dir, 'center'), host: '127.0.0.1', port });
+    Object.assign(s.center, { running: restarted });
+    let task = await s.admin.call<TaskRecord>('GET', `/api/v1/tasks/${started.id}`);
+    t.diagnostic(`task ${task.state} after the restart, steps done: ${task.progress.message ?? 'none'}`);
+    while (task.state === 'queued' || task.state === 'running')
+      task = await s.admin.call<TaskRecord>('GET', `/api/v1/tasks/${task.id}/wait?timeout=30`);
+    assert.equal(task.state, 'succeeded', JSON.stringify(task.error));
+    const r1 = task.result as VmJson;
+    assert.deepEqual(
+      await admin.locate({ name: 'kek-r1' }),
+      [r1.keyId],
+      'exactly one KEK was made for the clone',
+    );
+    assert.ok((await readDisk('r1')).equals(data), 'the resumed clone reads the same data');
   });
 });
