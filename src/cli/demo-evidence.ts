@@ -22,7 +22,9 @@ export function kmsAudit(kmsDir: string, objectId: string, since: string): KmsAu
   const db = new Database(join(kmsDir, 'kms.db'), { readonly: true, fileMustExist: true });
   try {
     return db
-      .prepare('SELECT at, identity, operation, result FROM audit WHERE object_id = ? AND at >= ? ORDER BY seq')
+      .prepare(
+        'SELECT at, identity, operation, result FROM audit WHERE object_id = ? AND at >= ? ORDER BY seq',
+      )
       .all(objectId, since) as KmsAuditRecord[];
   } finally {
     db.close();
@@ -38,19 +40,23 @@ export interface AgentTls {
 /** One GET of a host agent's API; the answer's JSON, or an error. */
 export function agentGet<T>(apiUrl: string, tls: AgentTls, path: string): Promise<T> {
   return new Promise((resolve, reject) => {
-    const req = request(new URL(path, apiUrl), { method: 'GET', ca: tls.ca, cert: tls.cert, key: tls.key, timeout: 5000 }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        try {
-          const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as T;
-          if (res.statusCode === 200) resolve(body);
-          else reject(new UpError('demo_failed', `the agent answered ${res.statusCode} to GET ${path}`));
-        } catch (err) {
-          reject(new UpError('demo_failed', `the agent answered GET ${path} without JSON`, { cause: err }));
-        }
-      });
-    });
+    const req = request(
+      new URL(path, apiUrl),
+      { method: 'GET', ca: tls.ca, cert: tls.cert, key: tls.key, timeout: 5000 },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          try {
+            const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as T;
+            if (res.statusCode === 200) resolve(body);
+            else reject(new UpError('demo_failed', `the agent answered ${res.statusCode} to GET ${path}`));
+          } catch (err) {
+            reject(new UpError('demo_failed', `the agent answered GET ${path} without JSON`, { cause: err }));
+          }
+        });
+      },
+    );
     req.on('timeout', () => req.destroy(new Error('timeout')));
     req.on('error', reject);
     req.end();
@@ -82,7 +88,10 @@ export interface ScanResult {
  * Looks for each secret in every file: raw, as hex and as base64 (how a key could leak through
  * JSON or a log). The needles are zeroed by the caller.
  */
-export async function scanForSecrets(files: readonly string[], secrets: readonly { what: string; bytes: Buffer }[]): Promise<ScanResult> {
+export async function scanForSecrets(
+  files: readonly string[],
+  secrets: readonly { what: string; bytes: Buffer }[],
+): Promise<ScanResult> {
   const needles = secrets.flatMap((s) => [
     { what: `${s.what} (raw)`, b: s.bytes },
     { what: `${s.what} (hex)`, b: Buffer.from(s.bytes.toString('hex')) },
@@ -111,12 +120,20 @@ function hexLine(b: Buffer): string {
 }
 
 /** Two buffers side by side, 16 bytes a line, with their offsets. */
-export function hexdumpSideBySide(left: Buffer, leftOffset: number, right: Buffer, rightOffset: number, lines: number): string[] {
+export function hexdumpSideBySide(
+  left: Buffer,
+  leftOffset: number,
+  right: Buffer,
+  rightOffset: number,
+  lines: number,
+): string[] {
   const out: string[] = [];
   for (let i = 0; i < lines && i * 16 < Math.max(left.length, right.length); i++) {
     const l = left.subarray(i * 16, i * 16 + 16);
     const r = right.subarray(i * 16, i * 16 + 16);
-    out.push(`${(leftOffset + i * 16).toString(16).padStart(8, '0')}  ${hexLine(l)}  |  ${(rightOffset + i * 16).toString(16).padStart(8, '0')}  ${hexLine(r)}`);
+    out.push(
+      `${(leftOffset + i * 16).toString(16).padStart(8, '0')}  ${hexLine(l)}  |  ${(rightOffset + i * 16).toString(16).padStart(8, '0')}  ${hexLine(r)}`,
+    );
   }
   return out;
 }

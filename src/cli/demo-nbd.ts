@@ -34,7 +34,8 @@ export function parseNbdUnixUri(uri: string): { socket: string; exportName: stri
     throw new UpError('demo_failed', `not an NBD URI: ${uri}`, { cause: err });
   }
   const socket = u.searchParams.get('socket');
-  if (u.protocol !== 'nbd+unix:' || !socket) throw new UpError('demo_failed', `not an nbd+unix URI with a socket: ${uri}`);
+  if (u.protocol !== 'nbd+unix:' || !socket)
+    throw new UpError('demo_failed', `not an nbd+unix URI with a socket: ${uri}`);
   return { socket, exportName: decodeURIComponent(u.pathname.replace(/^\//, '')) };
 }
 
@@ -101,7 +102,8 @@ export class NbdConnection {
         throw new UpError('demo_failed', 'the NBD server does not speak the newstyle handshake');
       }
       const serverFlags = hello.readUInt16BE(16);
-      if (!(serverFlags & FLAG_FIXED_NEWSTYLE)) throw new UpError('demo_failed', 'the NBD server lacks fixed newstyle');
+      if (!(serverFlags & FLAG_FIXED_NEWSTYLE))
+        throw new UpError('demo_failed', 'the NBD server lacks fixed newstyle');
       const clientFlags = Buffer.alloc(4);
       clientFlags.writeUInt32BE(FLAG_FIXED_NEWSTYLE | (serverFlags & FLAG_NO_ZEROES));
       const name = Buffer.from(exportName, 'utf8');
@@ -117,11 +119,16 @@ export class NbdConnection {
       let flags = 0;
       for (;;) {
         const head = await reader.read(20);
-        if (head.readBigUInt64BE(0) !== OPT_REPLY_MAGIC) throw new UpError('demo_failed', 'bad NBD option reply');
+        if (head.readBigUInt64BE(0) !== OPT_REPLY_MAGIC)
+          throw new UpError('demo_failed', 'bad NBD option reply');
         const type = head.readUInt32BE(12);
         const body = await reader.read(head.readUInt32BE(16));
         if (type === REP_ACK) break;
-        if (type & 0x80000000) throw new UpError('demo_failed', `the NBD server refused export "${exportName}" (${body.toString('utf8')})`);
+        if (type & 0x80000000)
+          throw new UpError(
+            'demo_failed',
+            `the NBD server refused export "${exportName}" (${body.toString('utf8')})`,
+          );
         if (type === REP_INFO && body.length >= 12 && body.readUInt16BE(0) === INFO_EXPORT) {
           size = body.readBigUInt64BE(2);
           flags = body.readUInt16BE(10);
@@ -190,7 +197,9 @@ function nbdsh(uri: string, script: string, input?: Buffer): Promise<Buffer> {
     child.stderr.on('data', (c: Buffer) => (err += c.toString()));
     child.once('error', reject);
     child.once('close', (status) =>
-      status === 0 ? resolve(Buffer.concat(out)) : reject(new UpError('demo_failed', `nbdsh failed: ${err.trim()}`)),
+      status === 0
+        ? resolve(Buffer.concat(out))
+        : reject(new UpError('demo_failed', `nbdsh failed: ${err.trim()}`)),
     );
     child.stdin.end(input ?? Buffer.alloc(0));
   });
@@ -207,9 +216,14 @@ export function guestDiskIo(): GuestDiskIo {
   if (haveNbdsh()) {
     return {
       client: 'nbdsh (libnbd)',
-      read: (uri, offset, length) => nbdsh(uri, `import sys; sys.stdout.buffer.write(h.pread(${length}, ${offset}))`),
+      read: (uri, offset, length) =>
+        nbdsh(uri, `import sys; sys.stdout.buffer.write(h.pread(${length}, ${offset}))`),
       write: async (uri, offset, data) => {
-        await nbdsh(uri, `import sys\nh.pwrite(sys.stdin.buffer.read(), ${offset})\nif h.can_flush(): h.flush()`, data);
+        await nbdsh(
+          uri,
+          `import sys\nh.pwrite(sys.stdin.buffer.read(), ${offset})\nif h.can_flush(): h.flush()`,
+          data,
+        );
       },
     };
   }

@@ -3,7 +3,14 @@
  * on stdout) becomes one readable line tagged with the service, `[center] 02:41:03 INFO msg k=v`.
  */
 
-const LEVELS: Readonly<Record<number, string>> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
+const LEVELS: Readonly<Record<number, string>> = {
+  10: 'TRACE',
+  20: 'DEBUG',
+  30: 'INFO',
+  40: 'WARN',
+  50: 'ERROR',
+  60: 'FATAL',
+};
 const SKIP = new Set(['level', 'time', 'msg', 'pid', 'hostname', 'service', 'v']);
 
 function value(v: unknown): string {

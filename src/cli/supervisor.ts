@@ -63,10 +63,14 @@ export class Supervisor {
     r.child = child;
     for (const stream of [child.stdout, child.stderr]) {
       const lines = new LineSplitter();
-      stream.on('data', (c: Buffer) => lines.push(c).forEach((l) => this.opts.log(renderLogLine(spec.name, l))));
+      stream.on('data', (c: Buffer) =>
+        lines.push(c).forEach((l) => this.opts.log(renderLogLine(spec.name, l))),
+      );
       stream.on('end', () => lines.flush().forEach((l) => this.opts.log(renderLogLine(spec.name, l))));
     }
-    child.once('error', (err) => this.opts.log(renderLogLine('up', `cannot start ${spec.name}: ${err.message}`)));
+    child.once('error', (err) =>
+      this.opts.log(renderLogLine('up', `cannot start ${spec.name}: ${err.message}`)),
+    );
     if (child.pid !== undefined) {
       writeFile(spec.pidFile, `${child.pid}\n`, { mode: 0o644 }).catch((err: unknown) =>
         this.opts.log(renderLogLine('up', `cannot write ${spec.pidFile}: ${(err as Error).message}`)),
@@ -74,7 +78,12 @@ export class Supervisor {
     }
     child.once('exit', (code, signal) => {
       if (this.#stopping) return;
-      this.opts.log(renderLogLine('up', `${spec.name} (pid ${child.pid}) exited (${signal ?? `code ${code}`}); restarting in 1 s`));
+      this.opts.log(
+        renderLogLine(
+          'up',
+          `${spec.name} (pid ${child.pid}) exited (${signal ?? `code ${code}`}); restarting in 1 s`,
+        ),
+      );
       r.timer = setTimeout(() => {
         r.timer = undefined;
         if (this.#stopping) return;

@@ -2,12 +2,7 @@ import { CryptvisorError, type ErrorKind } from '../common/errors.js';
 
 /** Errors of `cryptvisor up | down | status | demo` (docs/up.md). */
 export type UpErrorCode =
-  | 'already_up'
-  | 'not_up'
-  | 'state_invalid'
-  | 'start_failed'
-  | 'setup_failed'
-  | 'demo_failed';
+  'already_up' | 'not_up' | 'state_invalid' | 'start_failed' | 'setup_failed' | 'demo_failed';
 
 const UP_KINDS: Readonly<Record<UpErrorCode, ErrorKind>> = {
   already_up: 'conflict',

@@ -30,7 +30,10 @@ export interface UpLayout {
 }
 
 /** D: --data, else $CRYPTVISOR_DATA, else ./.cryptvisor (resolved against cwd). */
-export function dataDir(option: string | undefined, env: Readonly<Record<string, string | undefined>>): string {
+export function dataDir(
+  option: string | undefined,
+  env: Readonly<Record<string, string | undefined>>,
+): string {
   return resolve(option ?? (env['CRYPTVISOR_DATA'] || '.cryptvisor'));
 }
 
@@ -104,7 +107,9 @@ export function readUpState(l: UpLayout): UpState {
     if (v.version !== 1) throw new Error(`version ${String(v.version)}`);
     return v;
   } catch (err) {
-    throw new UpError('state_invalid', `${l.state} is not a state file of this version of cryptvisor up`, { cause: err });
+    throw new UpError('state_invalid', `${l.state} is not a state file of this version of cryptvisor up`, {
+      cause: err,
+    });
   }
 }
 

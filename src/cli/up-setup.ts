@@ -111,7 +111,10 @@ export async function initServices(
     const name = hostName(n);
     if (existsSync(join(l.host(name), 'agent.json'))) continue;
     say(`initializing ${name} in ${l.host(name)}`);
-    const r = await initAgent(l.host(name), l.datastore, { sans: LOCAL_SANS, port: ports.hosts[name] as number });
+    const r = await initAgent(l.host(name), l.datastore, {
+      sans: LOCAL_SANS,
+      port: ports.hosts[name] as number,
+    });
     pending[name] = { token: r.enrollmentToken, fingerprint: r.fingerprint };
     // Saved at once: the token is shown only once, and `host add` needs it.
     await writeUpState(l, { ...state, pendingHosts: pending });
@@ -124,7 +127,11 @@ async function setHeartbeat(centerDir: string): Promise<void> {
   const file = join(centerDir, 'center.json');
   const cfg = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
   if (cfg['heartbeatSeconds'] !== undefined) return;
-  await writeFileAtomic(file, JSON.stringify({ ...cfg, heartbeatSeconds: UP_HEARTBEAT_SECONDS }, null, 2) + '\n', { mode: 0o600 });
+  await writeFileAtomic(
+    file,
+    JSON.stringify({ ...cfg, heartbeatSeconds: UP_HEARTBEAT_SECONDS }, null, 2) + '\n',
+    { mode: 0o600 },
+  );
 }
 
 export function readCredentials(l: UpLayout): Credentials {
@@ -203,7 +210,10 @@ export function runCryptvisor(
   env: Readonly<Record<string, string | undefined>>,
 ): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...env } });
+    const child = spawn(process.execPath, [cli, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...env },
+    });
     let out = '';
     let err = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -241,7 +251,19 @@ export async function createExamples(
       const host = hostName(Math.min(vm.host, hosts));
       const r = await runCryptvisor(
         cli,
-        ['vm', 'create', vm.name, '--host', host, '--disk', '64M', ...(vm.policy ? ['--policy', vm.policy] : ['--plain']), '--data', l.data, '--json'],
+        [
+          'vm',
+          'create',
+          vm.name,
+          '--host',
+          host,
+          '--disk',
+          '64M',
+          ...(vm.policy ? ['--policy', vm.policy] : ['--plain']),
+          '--data',
+          l.data,
+          '--json',
+        ],
         env,
       );
       return { vm, host, r };
@@ -250,7 +272,9 @@ export async function createExamples(
   let ok = true;
   for (const { vm, host, r } of results) {
     if (r.status === 0) {
-      say(`created example VM ${vm.name} on ${host} (${vm.policy ? `encrypted by "${vm.policy}"` : 'plain'})`);
+      say(
+        `created example VM ${vm.name} on ${host} (${vm.policy ? `encrypted by "${vm.policy}"` : 'plain'})`,
+      );
       continue;
     }
     const e = cliError(r);

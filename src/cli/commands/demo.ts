@@ -11,13 +11,36 @@ import { dirname, join } from 'node:path';
 import type { CenterClient } from '../../center/index.js';
 import type { SecretBytes } from '../../crypto/index.js';
 import { candidatePlaces, fetchKek, readImageHeader, unwrapAtPlaces } from '../../disk/index.js';
-import { CryptographicAlgorithm, KmipClient, ObjectType, State, asEnum, type KmipAttribute } from '../../kmip/index.js';
+import {
+  CryptographicAlgorithm,
+  KmipClient,
+  ObjectType,
+  State,
+  asEnum,
+  type KmipAttribute,
+} from '../../kmip/index.js';
 import { getToken, segmentInfo } from '../../luks/index.js';
 import { str, type CommandContext, type CommandSpec } from '../command.js';
-import { agentGet, hexdumpSideBySide, kmsAudit, listFiles, scanForSecrets, type AgentTls } from '../demo-evidence.js';
+import {
+  agentGet,
+  hexdumpSideBySide,
+  kmsAudit,
+  listFiles,
+  scanForSecrets,
+  type AgentTls,
+} from '../demo-evidence.js';
 import { guestDiskIo } from '../demo-nbd.js';
 import { UpError } from '../up-errors.js';
-import { CENTER, dataDir, isUpProcess, readEndpoints, readPid, upLayout, type Endpoints, type UpLayout } from '../up-layout.js';
+import {
+  CENTER,
+  dataDir,
+  isUpProcess,
+  readEndpoints,
+  readPid,
+  upLayout,
+  type Endpoints,
+  type UpLayout,
+} from '../up-layout.js';
 import { BUILTIN_POLICY_NAME, cliError, loginAdmin, runCryptvisor } from '../up-setup.js';
 import { CLI } from './up.js';
 
@@ -130,7 +153,11 @@ async function freeName(d: Demo): Promise<string> {
   return `demo-${n}`;
 }
 
-function attr(attrs: readonly KmipAttribute[], name: string, table?: Readonly<Record<string, number>>): string {
+function attr(
+  attrs: readonly KmipAttribute[],
+  name: string,
+  table?: Readonly<Record<string, number>>,
+): string {
   const a = attrs.find((x) => x.name === name);
   if (!a) return '?';
   if (a.value.type === 'Enumeration' && table) {
@@ -141,7 +168,13 @@ function attr(attrs: readonly KmipAttribute[], name: string, table?: Readonly<Re
 }
 
 /** Waits for an audit record of the KMS (they are appended within ~100 ms). */
-async function auditOf(d: Demo, keyId: string, since: string, operation: string, timeoutMs = 5000): Promise<ReturnType<typeof kmsAudit>> {
+async function auditOf(
+  d: Demo,
+  keyId: string,
+  since: string,
+  operation: string,
+  timeoutMs = 5000,
+): Promise<ReturnType<typeof kmsAudit>> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const recs = kmsAudit(d.l.kms, keyId, since).filter((r) => r.operation === operation);
@@ -180,26 +213,60 @@ async function run(d: Demo, name: string, host: string): Promise<void> {
   const io = guestDiskIo();
 
   d.step(1, 'center asks the KMS for a key (KMIP Create, then Activate); only its ID comes back');
-  let vm = await d.cv<DemoVm>(['vm', 'create', name, '--host', host, '--disk', DEMO_DISK, '--policy', BUILTIN_POLICY_NAME]);
+  let vm = await d.cv<DemoVm>([
+    'vm',
+    'create',
+    name,
+    '--host',
+    host,
+    '--disk',
+    DEMO_DISK,
+    '--policy',
+    BUILTIN_POLICY_NAME,
+  ]);
   const keyId = vm.keyId;
-  d.say(`   cryptvisor vm create ${name} --host ${host} --disk ${DEMO_DISK} --policy "${BUILTIN_POLICY_NAME}"`);
+  d.say(
+    `   cryptvisor vm create ${name} --host ${host} --disk ${DEMO_DISK} --policy "${BUILTIN_POLICY_NAME}"`,
+  );
   d.say(`   key provider ${vm.keyProviderId ?? '-'}, key ID ${keyId ?? '-'}`);
-  if (!d.check(vm.encrypted && typeof keyId === 'string', 'the VM is encrypted and center shows only a key ID') || !keyId) return;
+  if (
+    !d.check(
+      vm.encrypted && typeof keyId === 'string',
+      'the VM is encrypted and center shows only a key ID',
+    ) ||
+    !keyId
+  )
+    return;
   const created = await auditOf(d, keyId, started, 'Create');
   const activated = await auditOf(d, keyId, started, 'Activate');
-  for (const r of [...created, ...activated]) d.say(`   KMS audit: ${r.at} ${r.identity} ${r.operation} ${keyId} ${r.result}`);
-  d.check(created.length === 1 && activated.length === 1, 'the KMS recorded one Create and one Activate of that key, by center');
+  for (const r of [...created, ...activated])
+    d.say(`   KMS audit: ${r.at} ${r.identity} ${r.operation} ${keyId} ${r.result}`);
+  d.check(
+    created.length === 1 && activated.length === 1,
+    'the KMS recorded one Create and one Activate of that key, by center',
+  );
 
-  d.step(2, 'the KMS generated the KEK and its ID (GetAttributes with the KMS administrator identity; no key bytes shown)');
+  d.step(
+    2,
+    'the KMS generated the KEK and its ID (GetAttributes with the KMS administrator identity; no key bytes shown)',
+  );
   const kmip = await d.kmip();
   try {
-    const attrs = await kmip.getAttributes(keyId, ['Object Type', 'Cryptographic Algorithm', 'Cryptographic Length', 'State']);
+    const attrs = await kmip.getAttributes(keyId, [
+      'Object Type',
+      'Cryptographic Algorithm',
+      'Cryptographic Length',
+      'State',
+    ]);
     const type = attr(attrs, 'Object Type', ObjectType);
     const alg = attr(attrs, 'Cryptographic Algorithm', CryptographicAlgorithm);
     const len = attr(attrs, 'Cryptographic Length');
     const state = attr(attrs, 'State', State);
     d.say(`   ${keyId}: ${type}, ${alg}-${len}, ${state}`);
-    d.check(type === 'SymmetricKey' && alg === 'AES' && len === '256' && state === 'Active', 'the KEK is an active AES-256 symmetric key held by the KMS');
+    d.check(
+      type === 'SymmetricKey' && alg === 'AES' && len === '256' && state === 'Active',
+      'the KEK is an active AES-256 symmetric key held by the KMS',
+    );
 
     d.step(3, "center stores only the key ID, and forwards the KEK to the host's agent over mutual TLS");
     const centerFiles = await listFiles([d.l.center]);
@@ -209,38 +276,65 @@ async function run(d: Demo, name: string, host: string): Promise<void> {
     d.check(idFound, "center's database holds the key ID");
     const tls = await d.agentTls(host);
     const apiUrl = d.endpoints.hosts[host]?.api as string;
-    const keys = await agentGet<{ keys: { keyProviderId: string; keyId: string }[] }>(apiUrl, tls, '/api/v1/keys');
-    d.check(keys.keys.some((k) => k.keyId === keyId), `${host}'s agent holds KEK ${keyId} (in RAM only)`);
+    const keys = await agentGet<{ keys: { keyProviderId: string; keyId: string }[] }>(
+      apiUrl,
+      tls,
+      '/api/v1/keys',
+    );
+    d.check(
+      keys.keys.some((k) => k.keyId === keyId),
+      `${host}'s agent holds KEK ${keyId} (in RAM only)`,
+    );
 
-    d.step(4, 'the host generates a DEK, encrypts the disk with it, wraps the DEK with the KEK, and stores it beside the data');
+    d.step(
+      4,
+      'the host generates a DEK, encrypts the disk with it, wraps the DEK with the KEK, and stores it beside the data',
+    );
     const disk = vm.disks[0];
     if (!disk) throw new UpError('demo_failed', `VM ${name} has no disk`);
     const header = await readImageHeader(disk.extentPath);
     const token = getToken(header);
     const seg = segmentInfo(header);
-    d.say(`   extent ${disk.extentPath}: LUKS2, ${seg.cipher}, ${seg.sectorSize}-byte sectors, data at ${seg.offset}`);
-    d.say(`   its cryptvisor token: key ID ${token?.keyId ?? '-'}, wrapped DEK ${token?.wrappedKey ? `${token.wrappedKey.slice(0, 24)}… (${token.wrappedKey.length} chars)` : '-'}`);
-    d.check(token?.keyId === keyId && typeof token.wrappedKey === 'string', "the disk's LUKS2 token names the KEK and holds the wrapped DEK");
+    d.say(
+      `   extent ${disk.extentPath}: LUKS2, ${seg.cipher}, ${seg.sectorSize}-byte sectors, data at ${seg.offset}`,
+    );
+    d.say(
+      `   its cryptvisor token: key ID ${token?.keyId ?? '-'}, wrapped DEK ${token?.wrappedKey ? `${token.wrappedKey.slice(0, 24)}… (${token.wrappedKey.length} chars)` : '-'}`,
+    );
+    d.check(
+      token?.keyId === keyId && typeof token.wrappedKey === 'string',
+      "the disk's LUKS2 token names the KEK and holds the wrapped DEK",
+    );
     const plain = guestSector(name);
     const uri = await d.nbdUri(name);
     await io.write(uri, 0, plain);
     const seen = await io.read(uri, 0, SECTOR);
     const cipher = await readExtent(disk.extentPath, seg.offset, SECTOR);
-    d.say(`   the guest writes through ${uri} (${io.client}); left: datastore bytes at ${seg.offset}, right: what the guest reads at 0`);
+    d.say(
+      `   the guest writes through ${uri} (${io.client}); left: datastore bytes at ${seg.offset}, right: what the guest reads at 0`,
+    );
     for (const line of hexdumpSideBySide(cipher, seg.offset, seen, 0, 6)) d.say(`   ${line}`);
     d.check(seen.equals(plain), 'the guest reads back what it wrote');
     const extent = await readFile(disk.extentPath);
     const marker = Buffer.from(`cryptvisor demo ${name}`);
-    d.check(!cipher.equals(plain) && !extent.includes(marker), "the guest's text appears nowhere in the extent file");
+    d.check(
+      !cipher.equals(plain) && !extent.includes(marker),
+      "the guest's text appears nowhere in the extent file",
+    );
 
     d.step(5, 'the encryption is done by OpenSSL');
-    d.say(`   node:crypto is OpenSSL ${process.versions.openssl}; the agent encrypts with it (or with its native addon over the same OpenSSL)`);
+    d.say(
+      `   node:crypto is OpenSSL ${process.versions.openssl}; the agent encrypts with it (or with its native addon over the same OpenSSL)`,
+    );
     const kek = await fetchKek(kmip, keyId);
     let dek: SecretBytes | undefined;
     try {
       dek = unwrapAtPlaces(header, kek, await candidatePlaces(disk.extentPath), disk.extentPath).dek;
       const decrypted = opensslDecryptSector(dek, cipher, seg.ivTweak);
-      d.check(decrypted.equals(plain), "OpenSSL's AES-256-XTS with the unwrapped DEK turns the datastore sector into the guest's sector");
+      d.check(
+        decrypted.equals(plain),
+        "OpenSSL's AES-256-XTS with the unwrapped DEK turns the datastore sector into the guest's sector",
+      );
       decrypted.fill(0);
 
       d.step(6, 'neither center nor the agent writes the KEK anywhere');
@@ -253,7 +347,9 @@ async function run(d: Demo, name: string, host: string): Promise<void> {
       ]);
       kekBytes.fill(0);
       dekBytes.fill(0);
-      d.say(`   scanned ${scan.files} files (${(scan.bytes / 1048576).toFixed(1)} MiB): center's database and data, ${host}'s data, the VM folder, the logs`);
+      d.say(
+        `   scanned ${scan.files} files (${(scan.bytes / 1048576).toFixed(1)} MiB): center's database and data, ${host}'s data, the VM folder, the logs`,
+      );
       for (const h of scan.hits) d.say(`   found ${h.what} in ${h.file}`);
       d.check(scan.hits.length === 0, 'no KEK or DEK bytes (raw, hex or base64) in any of them');
     } finally {
@@ -264,7 +360,10 @@ async function run(d: Demo, name: string, host: string): Promise<void> {
     kmip.close();
   }
 
-  d.step(7, `the host restarts (kill -9 of the PID in run/${host}.pid): the VM is locked, and center re-fetches the KEK by its ID`);
+  d.step(
+    7,
+    `the host restarts (kill -9 of the PID in run/${host}.pid): the VM is locked, and center re-fetches the KEK by its ID`,
+  );
   const pidFile = d.l.pidFile(host);
   const old = readPid(pidFile);
   if (!old) throw new UpError('demo_failed', `no pid in ${pidFile}`);
@@ -276,22 +375,35 @@ async function run(d: Demo, name: string, host: string): Promise<void> {
   const deadline = Date.now() + 60_000;
   let first: { cryptoState: string; powerState: string } | undefined;
   while (!first && Date.now() < deadline) {
-    first = await agentGet<{ cryptoState: string; powerState: string }>(apiUrl, tls, `/api/v1/vms/${encodeURIComponent(name)}`).catch(() => undefined);
+    first = await agentGet<{ cryptoState: string; powerState: string }>(
+      apiUrl,
+      tls,
+      `/api/v1/vms/${encodeURIComponent(name)}`,
+    ).catch(() => undefined);
     if (!first) await sleep(5);
   }
   const newPid = readPid(pidFile);
-  d.say(`   ${host} is back (pid ${newPid ?? '?'}): VM ${name} is ${first?.powerState ?? '?'} and ${first?.cryptoState ?? '?'}`);
+  d.say(
+    `   ${host} is back (pid ${newPid ?? '?'}): VM ${name} is ${first?.powerState ?? '?'} and ${first?.cryptoState ?? '?'}`,
+  );
   d.check(newPid !== undefined && newPid !== old, `cryptvisor up restarted ${host} as a new process`);
   d.check(first?.cryptoState === 'locked', `after the restart the agent holds no key: ${name} is locked`);
   const get = (await auditOf(d, keyId, killed, 'Get', 15_000))[0];
   if (get) d.say(`   KMS audit: ${get.at} ${get.identity} Get ${keyId} ${get.result}`);
-  d.check(get?.result === 'Success' && get.identity === 'CN=center-client', 'center fetched the KEK from the KMS by its ID (KMIP Get, its own identity)');
+  d.check(
+    get?.result === 'Success' && get.identity === 'CN=center-client',
+    'center fetched the KEK from the KMS by its ID (KMIP Get, its own identity)',
+  );
 
   d.step(8, 'center pushes the KEK; the agent unwraps its DEK, the VM unlocks, and its data is intact');
   let now: { cryptoState: string } | undefined;
   const until = Date.now() + 30_000;
   while (Date.now() < until) {
-    now = await agentGet<{ cryptoState: string }>(apiUrl, tls, `/api/v1/vms/${encodeURIComponent(name)}`).catch(() => undefined);
+    now = await agentGet<{ cryptoState: string }>(
+      apiUrl,
+      tls,
+      `/api/v1/vms/${encodeURIComponent(name)}`,
+    ).catch(() => undefined);
     if (now?.cryptoState === 'unlocked') break;
     await sleep(100);
   }
@@ -306,13 +418,18 @@ async function demo(ctx: CommandContext): Promise<unknown> {
   const l = upLayout(dataDir(str(ctx.args, 'data'), ctx.env));
   const endpoints = readEndpoints(l);
   if (!endpoints || !isUpProcess(readPid(l.upPid))) {
-    throw new UpError('not_up', `cryptvisor is not up in ${l.data}: start it with "cryptvisor up --data ${l.data}" (or npm start) and wait for "ready"`);
+    throw new UpError(
+      'not_up',
+      `cryptvisor is not up in ${l.data}: start it with "cryptvisor up --data ${l.data}" (or npm start) and wait for "ready"`,
+    );
   }
   const d = new Demo(l, endpoints, ctx);
   const host = Object.keys(endpoints.hosts)[0];
   if (!host) throw new UpError('demo_failed', 'the system has no host');
   const name = await freeName(d);
-  d.say(`cryptvisor demo: the eight steps of DESIGN §2 with VM ${name} on ${host} (center ${endpoints.center}, ${CENTER} data ${l.center})`);
+  d.say(
+    `cryptvisor demo: the eight steps of DESIGN §2 with VM ${name} on ${host} (center ${endpoints.center}, ${CENTER} data ${l.center})`,
+  );
   let error: unknown;
   try {
     await run(d, name, host);
@@ -330,7 +447,8 @@ async function demo(ctx: CommandContext): Promise<unknown> {
     );
   d.check(removed, `${name} removed; the system keeps running`);
   if (error) throw error;
-  if (d.failures.length > 0) throw new UpError('demo_failed', `${d.failures.length} check(s) failed: ${d.failures.join('; ')}`);
+  if (d.failures.length > 0)
+    throw new UpError('demo_failed', `${d.failures.length} check(s) failed: ${d.failures.join('; ')}`);
   d.say('\nall eight steps hold');
   return undefined;
 }
@@ -339,7 +457,14 @@ export const DEMO_COMMANDS: readonly CommandSpec[] = [
   {
     path: ['demo'],
     summary: 'walk the eight steps of VM encryption on the running system (`cryptvisor up`), checking each',
-    options: [{ name: 'data', type: 'string', valueName: 'D', help: 'data directory of `cryptvisor up` (default $CRYPTVISOR_DATA, else ./.cryptvisor)' }],
+    options: [
+      {
+        name: 'data',
+        type: 'string',
+        valueName: 'D',
+        help: 'data directory of `cryptvisor up` (default $CRYPTVISOR_DATA, else ./.cryptvisor)',
+      },
+    ],
     run: demo,
   },
 ];

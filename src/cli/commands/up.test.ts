@@ -90,7 +90,10 @@ test('up: a saved port taken by another program is refused before anything is in
     const port = (busy.address() as { port: number }).port;
     const free = await choosePorts(undefined, 1);
     writeFileSync(join(d, 'up.json'), JSON.stringify({ version: 1, ports: { ...free, center: port } }));
-    await assert.rejects(runUp({ data: d, hosts: '1' }), { code: 'start_failed', message: new RegExp(`port ${port} of center`) });
+    await assert.rejects(runUp({ data: d, hosts: '1' }), {
+      code: 'start_failed',
+      message: new RegExp(`port ${port} of center`),
+    });
     assert.ok(!existsSync(join(d, 'kms')), 'nothing initialized');
     assert.ok(!existsSync(join(d, 'run', 'up.pid')), 'the pid file is removed');
   } finally {

@@ -67,7 +67,8 @@ function hostCount(ctx: CommandContext): number {
   const text = str(ctx.args, 'hosts');
   if (text === undefined) return 2;
   const n = Number(text);
-  if (!Number.isInteger(n) || n < 1 || n > MAX_HOSTS) throw new CommonError('usage', `--hosts must be a whole number from 1 to ${MAX_HOSTS}`);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_HOSTS)
+    throw new CommonError('usage', `--hosts must be a whole number from 1 to ${MAX_HOSTS}`);
   return n;
 }
 
@@ -96,11 +97,17 @@ async function assertPortsFree(ports: UpPorts, hosts: number): Promise<void> {
   const wanted: [string, number][] = [
     [KMS, ports.kms],
     [CENTER, ports.center],
-    ...Array.from({ length: hosts }, (_, i): [string, number] => [hostName(i + 1), ports.hosts[hostName(i + 1)] as number]),
+    ...Array.from({ length: hosts }, (_, i): [string, number] => [
+      hostName(i + 1),
+      ports.hosts[hostName(i + 1)] as number,
+    ]),
   ];
   for (const [name, port] of wanted) {
     if (!(await portFree(port))) {
-      throw new UpError('start_failed', `port ${port} of ${name} (127.0.0.1) is in use by another program; stop that program and run up again (center knows the services by these ports)`);
+      throw new UpError(
+        'start_failed',
+        `port ${port} of ${name} (127.0.0.1) is in use by another program; stop that program and run up again (center knows the services by these ports)`,
+      );
     }
   }
 }
@@ -111,7 +118,11 @@ async function waitAccepting(ports: UpPorts, hosts: readonly string[], signal: A
   for (const port of all) {
     while (!(await accepts(port))) {
       if (signal.aborted) return;
-      if (Date.now() > deadline) throw new UpError('start_failed', `no service started listening on 127.0.0.1:${port} (see the log above)`);
+      if (Date.now() > deadline)
+        throw new UpError(
+          'start_failed',
+          `no service started listening on 127.0.0.1:${port} (see the log above)`,
+        );
       await sleep(100);
     }
   }
@@ -124,12 +135,16 @@ async function up(ctx: CommandContext): Promise<unknown> {
   mkdirSync(l.logs, { recursive: true, mode: 0o700 });
   const running = readPid(l.upPid);
   if (running !== process.pid && isUpProcess(running)) {
-    throw new UpError('already_up', `cryptvisor is already up in ${l.data} (pid ${running}); stop it with: cryptvisor down --data ${l.data}`);
+    throw new UpError(
+      'already_up',
+      `cryptvisor is already up in ${l.data} (pid ${running}); stop it with: cryptvisor down --data ${l.data}`,
+    );
   }
   await writeFileAtomic(l.upPid, `${process.pid}\n`, { mode: 0o644 });
   const logPath = `${l.logs}/up.log`;
   // One generation is kept: a log past MAX_LOG_BYTES becomes up.log.1 when up starts.
-  if ((statSync(logPath, { throwIfNoEntry: false })?.size ?? 0) > MAX_LOG_BYTES) renameSync(logPath, `${logPath}.1`);
+  if ((statSync(logPath, { throwIfNoEntry: false })?.size ?? 0) > MAX_LOG_BYTES)
+    renameSync(logPath, `${logPath}.1`);
   const logFile = createWriteStream(logPath, { flags: 'a', mode: 0o600 });
   const log = (line: string): void => {
     ctx.stdout.write(line + '\n');
@@ -151,14 +166,50 @@ async function up(ctx: CommandContext): Promise<unknown> {
     state = await initServices(l, state, hosts, ctx.logger, say);
     await writeUpState(l, state);
 
-    const env = { ...ctx.env, CRYPTVISOR_LOG_LEVEL: ctx.env['CRYPTVISOR_LOG_LEVEL'] ?? 'info', CRYPTVISOR_DATA: l.data };
+    const env = {
+      ...ctx.env,
+      CRYPTVISOR_LOG_LEVEL: ctx.env['CRYPTVISOR_LOG_LEVEL'] ?? 'info',
+      CRYPTVISOR_DATA: l.data,
+    };
     supervisor = new Supervisor({ env, log });
     const sup = supervisor;
     const hostNames = Array.from({ length: hosts }, (_, i) => hostName(i + 1));
-    sup.add({ name: KMS, pidFile: l.pidFile(KMS), argv: [CLI, 'kms', 'serve', '--data', l.kms, '--host', '127.0.0.1', '--port', String(ports.kms)] });
-    sup.add({ name: CENTER, pidFile: l.pidFile(CENTER), argv: [CLI, 'center', 'serve', '--data', l.center, '--host', '127.0.0.1', '--port', String(ports.center)] });
+    sup.add({
+      name: KMS,
+      pidFile: l.pidFile(KMS),
+      argv: [CLI, 'kms', 'serve', '--data', l.kms, '--host', '127.0.0.1', '--port', String(ports.kms)],
+    });
+    sup.add({
+      name: CENTER,
+      pidFile: l.pidFile(CENTER),
+      argv: [
+        CLI,
+        'center',
+        'serve',
+        '--data',
+        l.center,
+        '--host',
+        '127.0.0.1',
+        '--port',
+        String(ports.center),
+      ],
+    });
     for (const h of hostNames) {
-      sup.add({ name: h, pidFile: l.pidFile(h), argv: [CLI, 'agent', 'serve', '--data', l.host(h), '--host', '127.0.0.1', '--port', String(ports.hosts[h] as number)] });
+      sup.add({
+        name: h,
+        pidFile: l.pidFile(h),
+        argv: [
+          CLI,
+          'agent',
+          'serve',
+          '--data',
+          l.host(h),
+          '--host',
+          '127.0.0.1',
+          '--port',
+          String(ports.hosts[h] as number),
+        ],
+      });
     }
     await waitAccepting(ports, hostNames, ctx.signal);
 
@@ -177,7 +228,10 @@ async function up(ctx: CommandContext): Promise<unknown> {
         state = { ...state, examplesDone: done };
         await writeUpState(l, state);
       }
-      const endpoints = endpointsOf({ ...ports, hosts: Object.fromEntries(hostNames.map((h) => [h, ports.hosts[h] as number])) });
+      const endpoints = endpointsOf({
+        ...ports,
+        hosts: Object.fromEntries(hostNames.map((h) => [h, ports.hosts[h] as number])),
+      });
       await writeFileAtomic(l.endpoints, JSON.stringify(endpoints, null, 2) + '\n', { mode: 0o644 });
       const creds = readCredentials(l);
       say(`center:      ${creds.url}`);
@@ -224,7 +278,11 @@ async function down(ctx: CommandContext): Promise<unknown> {
   const stale = state.ports ? await killStale(l, serviceNames(state.ports)) : 0;
   rmSync(l.upPid, { force: true });
   rmSync(l.endpoints, { force: true });
-  if (stale > 0) return { stopped: true, message: `cryptvisor up was not running in ${l.data}; stopped ${stale} service process(es) it left` };
+  if (stale > 0)
+    return {
+      stopped: true,
+      message: `cryptvisor up was not running in ${l.data}; stopped ${stale} service process(es) it left`,
+    };
   return { stopped: false, message: `cryptvisor is not up in ${l.data}` };
 }
 
@@ -243,7 +301,11 @@ async function status(ctx: CommandContext): Promise<unknown> {
   const state = existsSync(l.state) ? readUpState(l) : { version: 1 as const };
   const endpoints = readEndpoints(l) ?? (state.ports ? endpointsOf(state.ports) : undefined);
   const services: ServiceStatus[] = [];
-  const entry = async (name: string, endpoint: string | undefined, port: number | undefined): Promise<void> => {
+  const entry = async (
+    name: string,
+    endpoint: string | undefined,
+    port: number | undefined,
+  ): Promise<void> => {
     const pid = readPid(l.pidFile(name));
     const live = isOurProcess(pid, l.data);
     services.push({
@@ -254,16 +316,28 @@ async function status(ctx: CommandContext): Promise<unknown> {
       accepting: port !== undefined ? await accepts(port) : false,
     });
   };
-  const portOf = (url: string | undefined): number | undefined => (url ? Number(url.split(':').pop()) : undefined);
+  const portOf = (url: string | undefined): number | undefined =>
+    url ? Number(url.split(':').pop()) : undefined;
   if (endpoints) {
     await entry(KMS, endpoints.kms.kmip, portOf(endpoints.kms.kmip));
     await entry(CENTER, endpoints.center, portOf(endpoints.center));
     for (const [h, e] of Object.entries(endpoints.hosts)) await entry(h, e.api, portOf(e.api));
   }
-  return { data: l.data, up: upAlive, pid: upAlive ? upPid : null, ready: upAlive && existsSync(l.endpoints), services };
+  return {
+    data: l.data,
+    up: upAlive,
+    pid: upAlive ? upPid : null,
+    ready: upAlive && existsSync(l.endpoints),
+    services,
+  };
 }
 
-const DATA = { name: 'data', type: 'string', valueName: 'D', help: 'data directory (default $CRYPTVISOR_DATA, else ./.cryptvisor)' } as const;
+const DATA = {
+  name: 'data',
+  type: 'string',
+  valueName: 'D',
+  help: 'data directory (default $CRYPTVISOR_DATA, else ./.cryptvisor)',
+} as const;
 
 export const UP_COMMANDS: readonly CommandSpec[] = [
   {
@@ -289,11 +363,21 @@ export const UP_COMMANDS: readonly CommandSpec[] = [
     options: [DATA],
     run: status,
     human(r) {
-      const s = r as { data: string; up: boolean; pid: number | null; ready: boolean; services: ServiceStatus[] };
-      const rows = s.services.map(
-        (v) => `${v.name.padEnd(8)} ${v.alive ? `pid ${v.pid}`.padEnd(11) : 'not running'} ${(v.endpoint ?? '').padEnd(26)} ${v.accepting ? 'accepting' : ''}`.trimEnd(),
+      const s = r as {
+        data: string;
+        up: boolean;
+        pid: number | null;
+        ready: boolean;
+        services: ServiceStatus[];
+      };
+      const rows = s.services.map((v) =>
+        `${v.name.padEnd(8)} ${v.alive ? `pid ${v.pid}`.padEnd(11) : 'not running'} ${(v.endpoint ?? '').padEnd(26)} ${v.accepting ? 'accepting' : ''}`.trimEnd(),
       );
-      return [`data: ${s.data}`, `up:   ${s.up ? `running (pid ${s.pid})${s.ready ? ', ready' : ', starting'}` : 'not running'}`, ...rows].join('\n');
+      return [
+        `data: ${s.data}`,
+        `up:   ${s.up ? `running (pid ${s.pid})${s.ready ? ', ready' : ', starting'}` : 'not running'}`,
+        ...rows,
+      ].join('\n');
     },
   },
 ];
