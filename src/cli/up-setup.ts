@@ -61,8 +61,10 @@ function freePort(taken: ReadonlySet<number>): Promise<number> {
 }
 
 /** The saved ports, plus new ones for services that have none yet (the KMS prefers 5696). */
-export async function choosePorts(saved: UpPorts | undefined, hosts: number): Promise<UpPorts> {
-  const taken = new Set<number>([...(saved ? [saved.kms, saved.center, ...Object.values(saved.hosts)] : [])]);
+export async function choosePorts(saved: Partial<UpPorts> | undefined, hosts: number): Promise<UpPorts> {
+  const taken = new Set<number>(
+    [saved?.kms, saved?.center, ...Object.values(saved?.hosts ?? {})].filter((p) => p !== undefined),
+  );
   const pick = async (): Promise<number> => {
     const p = await freePort(taken);
     taken.add(p);

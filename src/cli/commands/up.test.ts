@@ -40,6 +40,8 @@ test('up: saved ports are reused; new hosts get distinct free ports', async () =
   assert.equal(p.hosts['host-1'], 40003);
   const all = [p.kms, p.center, ...Object.values(p.hosts)];
   assert.equal(new Set(all).size, 5);
+  const upgraded = await choosePorts({ kms: 40001 }, 1);
+  assert.equal(upgraded.kms, 40001, 'the KMS port of the first version of up is kept');
   const fresh = await choosePorts(undefined, 2);
   assert.equal(new Set([fresh.kms, fresh.center, ...Object.values(fresh.hosts)]).size, 4);
 });

@@ -5,7 +5,16 @@
  * and, once every service accepts connections and the first-run setup is done, writes
  * D/run/endpoints.json atomically and prints `ready`. SIGINT/SIGTERM stop everything.
  */
-import { createWriteStream, existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import {
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
+import { join } from 'node:path';
 import { createConnection } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { writeFileAtomic } from '../../common/atomic-write.js';
@@ -70,6 +79,16 @@ function hostCount(ctx: CommandContext): number {
   if (!Number.isInteger(n) || n < 1 || n > MAX_HOSTS)
     throw new CommonError('usage', `--hosts must be a whole number from 1 to ${MAX_HOSTS}`);
   return n;
+}
+
+/** The first version of `up` (the KMS alone) kept the KMS's port in D/run/ports.json: keep it. */
+function firstVersionPorts(l: UpLayout): { kms: number } | undefined {
+  try {
+    const kms = (JSON.parse(readFileSync(join(l.run, 'ports.json'), 'utf8')) as { kms?: unknown }).kms;
+    return typeof kms === 'number' ? { kms } : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Services of this data dir left running by an `up` that was killed: stopped before starting anew. */
@@ -156,7 +175,7 @@ async function up(ctx: CommandContext): Promise<unknown> {
   process.once('exit', killChildren);
   try {
     let state = readUpState(l);
-    const ports = await choosePorts(state.ports, hosts);
+    const ports = await choosePorts(state.ports ?? firstVersionPorts(l), hosts);
     state = { ...state, ports };
     await writeUpState(l, state);
     const stale = await killStale(l, serviceNames(ports));
