@@ -88,6 +88,11 @@ async function main(): Promise<void> {
     else lines.push(row(name, v, name.startsWith('openssl') ? null : base));
   }
   if (single === null) lines.push('native engine: not built (npm install builds it)');
+  const perCore = best.get('native, 1 thread, 256 KiB batches, in place') ?? null;
+  if (perCore !== null && base !== null) {
+    const ratio = perCore / base;
+    lines.push(`target: native per core >= 80% of openssl speed -elapsed at 4 KiB sectors: ${(100 * ratio).toFixed(0)}% (${ratio >= 0.8 ? 'met' : 'NOT met'})`);
+  }
   const cpuTime = opensslSpeed(false);
   if (cpuTime !== null) lines.push(row('openssl speed (user CPU time; see BENCHMARKS.md)', cpuTime, null));
   const [l1] = loadavg();
