@@ -204,6 +204,9 @@ const KEY_FILE_WARNING =
 async function recover(ctx: CommandContext): Promise<unknown> {
   const image = requireArg(ctx, 'extent');
   const out = str(ctx.args, 'volume-key-file');
+  if (str(ctx.args, 'socket') !== undefined && str(ctx.args, 'serve') !== undefined) {
+    throw new CommonError('usage', '--serve is another name for --socket: give one of them');
+  }
   const socket = str(ctx.args, 'socket') ?? str(ctx.args, 'serve');
   const serving = socket !== undefined || str(ctx.args, 'port') !== undefined;
   if (serving === (out !== undefined)) {
