@@ -81,6 +81,27 @@ static int write_full(io_job_t *j, const unsigned char *data) {
   return 0;
 }
 
+/*
+ * Each pool thread keeps one ciphertext buffer of up to SCRATCH_MAX bytes for encryptWrite, so a
+ * steady stream of writes does not map, fault in and unmap fresh pages per request; larger
+ * requests get their own allocation. It only ever holds ciphertext: nothing to cleanse.
+ */
+#define SCRATCH_MAX (4u << 20)
+static __thread unsigned char *scratch;
+static __thread size_t scratch_len;
+
+static unsigned char *ciphertext_buffer(size_t len) {
+  if (len > SCRATCH_MAX) return (unsigned char *)malloc(len);
+  if (scratch_len < len) {
+    free(scratch);
+    scratch_len = 0;
+    scratch = (unsigned char *)malloc(len < (256u << 10) ? (256u << 10) : len);
+    if (scratch == NULL) return NULL;
+    scratch_len = len < (256u << 10) ? (256u << 10) : len;
+  }
+  return scratch;
+}
+
 static void io_execute(napi_env env, void *p) {
   (void)env;
   io_job_t *j = (io_job_t *)p;
@@ -89,7 +110,7 @@ static void io_execute(napi_env env, void *p) {
     j->crypto_failed = xts_crypt_sectors(0, j->key, j->key_len, j->buf, j->buf, j->len, j->sector_size, j->first_unit) != 0;
     return;
   }
-  unsigned char *tmp = (unsigned char *)malloc(j->len);
+  unsigned char *tmp = ciphertext_buffer(j->len);
   if (tmp == NULL) {
     j->err = ENOMEM;
     j->syscall = "malloc";
@@ -97,7 +118,7 @@ static void io_execute(napi_env env, void *p) {
   }
   j->crypto_failed = xts_crypt_sectors(1, j->key, j->key_len, j->buf, tmp, j->len, j->sector_size, j->first_unit) != 0;
   if (!j->crypto_failed) write_full(j, tmp);
-  free(tmp); /* ciphertext only: nothing to cleanse */
+  if (tmp != scratch) free(tmp);
 }
 
 /* The errno's symbolic name, as Node's fs errors carry it in `code`. */
