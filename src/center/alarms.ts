@@ -24,6 +24,8 @@ import type { CenterStore, HostRecord } from './store/index.js';
 /** Certificates expiring within this many days raise `certificate_expiring`. */
 export const CERT_WARNING_DAYS = 30;
 const CRITICAL_DAYS = 7;
+/** The least time between two checks that lasting heartbeat failures trigger. */
+const AUTO_CHECK_MS = 30_000;
 
 export interface CheckReport {
   readonly raised: number;
@@ -62,6 +64,7 @@ export class AlarmService {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<CheckReport> | undefined;
   private counts = { raised: 0, cleared: 0 };
+  private lastAutoCheck = 0;
 
   constructor(
     private readonly store: CenterStore,
@@ -264,14 +267,22 @@ export class AlarmService {
   }
 
   /**
-   * After a heartbeat: a failure with the host reachable (the KMS did not give a key) or a success
-   * while an alarm is up runs a check at once, so alarms follow the heartbeat.
+   * After a heartbeat, a check runs at once when the heartbeat changed something the alarms say:
+   * a host newly unreachable, a heartbeat succeeding while its host or a KMS is alarmed (so a KMS
+   * coming back clears its alarm and the VMs it unlocked). A heartbeat that failed with its host
+   * answering (the KMS did not give a key), or while VMs are alarmed locked, checks at most once
+   * every AUTO_CHECK_MS, so a lasting condition does not make every heartbeat a full check.
    */
   async onHeartbeat(r: HeartbeatResult): Promise<void> {
     const active = await this.alarms.list();
     const hostDown = active.some((a) => a.kind === 'host_unreachable' && a.target === r.host);
-    if ((r.error !== null && r.reachable) || (r.error === null && active.length > 0) || (!r.reachable && !hostDown))
+    const kmsDown = active.some((a) => a.kind === 'kms_unreachable');
+    const changed = (!r.reachable && !hostDown) || (r.error === null && (hostDown || kmsDown));
+    const lasting = (r.error !== null && r.reachable) || active.some((a) => a.kind === 'vm_locked');
+    if (changed || (lasting && Date.now() - this.lastAutoCheck >= AUTO_CHECK_MS)) {
+      this.lastAutoCheck = Date.now();
       await this.check();
+    }
   }
 
   /** Checks every intervalMs (0: never; checks then run on demand and after heartbeats). */

@@ -16,8 +16,8 @@ interface TaskLike {
 export async function finishTask<T>(client: CenterClient, started: unknown): Promise<T> {
   const t = started as Partial<TaskLike>;
   if (typeof t.id !== 'string' || !t.id.startsWith('task-')) return started as T;
-  for (let i = 0; i < 20; i++) {
-    const r = await client.call<TaskLike>('GET', `/api/v1/tasks/${t.id}/wait?timeout=30`);
+  for (let i = 0; i < 60; i++) {
+    const r = await client.call<TaskLike>('GET', `/api/v1/tasks/${t.id}/wait?timeout=10`);
     if (r.state === 'succeeded') return r.result as T;
     if (r.state === 'failed' || r.state === 'cancelled')
       throw Object.assign(new Error(r.error?.message ?? r.state), { code: r.error?.code ?? r.state });

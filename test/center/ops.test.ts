@@ -12,6 +12,7 @@ import Database from 'better-sqlite3';
 import type { AlarmRecord } from '../../src/center/store/alarm-store.js';
 import type { KeyStatus } from '../../src/center/key-status.js';
 import { passwordLogin } from '../../src/center/index.js';
+import { KekCache } from '../../src/center/kek-cache.js';
 import { ADMIN_PASSWORD, cv, startTestStack, type TestStack } from './harness.js';
 import { createVm, enrollHost, fetchMetrics, sample } from './ops-helpers.js';
 
@@ -117,6 +118,28 @@ describe('center operations: metrics, key status, alarms, renewal, audit', () =>
     assert.equal(hb.keysPushed, 1);
     assert.equal(metrics.kmipCount('get') - before, 2, 'the host key and vm1 KEK, once each');
     assert.equal(s.center.running.hosts.kekCache?.size, 0, 'the cache is off by default');
+  });
+
+  it('with the KEK cache on, a second restart within its TTL is unlocked without any KMIP Get', async () => {
+    const { metrics, hosts } = s.center.running;
+    hosts.kekCache = new KekCache(60);
+    try {
+      await s.restartAgent();
+      let before = metrics.kmipCount('get');
+      await s.admin.call('POST', '/api/v1/hosts/host-1/heartbeat');
+      assert.equal(metrics.kmipCount('get') - before, 2, 'the first push fills the cache');
+      assert.equal(hosts.kekCache.size, 2);
+      await s.restartAgent();
+      before = metrics.kmipCount('get');
+      const hb = await s.admin.call<{ error: string | null; keysPushed: number }>('POST', '/api/v1/hosts/host-1/heartbeat');
+      assert.equal(hb.error, null);
+      assert.equal(hb.keysPushed, 1);
+      assert.equal(metrics.kmipCount('get') - before, 0, 'served from the cache');
+      assert.equal((await s.admin.call<{ cryptoState: string }>('GET', '/api/v1/vms/vm1')).cryptoState, 'unlocked');
+    } finally {
+      hosts.kekCache?.close();
+      hosts.kekCache = new KekCache(0);
+    }
   });
 
   it('provider renew-cert keeps the subject; keys made before stay Gettable; a short certificate raises an alarm', async () => {
