@@ -425,19 +425,29 @@ export class PolicyService {
       if (age >= p.rotateDays * DAY_MS)
         rekey(`its KEK is ${Math.floor(age / DAY_MS)} days old; the policy rotates it every ${p.rotateDays} days`);
     }
-    if (p.escrow) {
-      const host = await this.center.getHost(v.host);
-      const status = await this.hosts
-        .call<{ disks: { id: string; escrowId: string | null }[] }>(host, 'GET', `/api/v1/vms/${encodeURIComponent(v.name)}/escrow`)
-        .catch((err: unknown) => {
-          reasons.push(`escrow keyslots unknown: ${(err as Error).message}`);
-          return { disks: [] };
-        });
-      const missing = status.disks.filter((d) => d.escrowId !== p.escrow?.secretId).map((d) => d.id);
-      if (missing.length > 0) {
-        reasons.push(`disks ${missing.join(', ')} have no escrow keyslot for the policy's passphrase`);
-        actions.add('escrow');
-      }
+    // Escrow keyslots: the policy's (found by the escrow ID in each disk's token), or none that
+    // center made (keyslots an operator added by hand are left alone while the policy has none).
+    const host = await this.center.getHost(v.host);
+    const status = await this.hosts
+      .call<{ disks: { id: string; escrowId: string | null }[] }>(
+        host,
+        'GET',
+        `/api/v1/vms/${encodeURIComponent(v.name)}/escrow`,
+      )
+      .catch((err: unknown) => {
+        reasons.push(`escrow keyslots unknown: ${(err as Error).message}`);
+        return { disks: [] };
+      });
+    const wrong = status.disks
+      .filter((d) => (p.escrow ? d.escrowId !== p.escrow.secretId : d.escrowId !== null))
+      .map((d) => d.id);
+    if (wrong.length > 0) {
+      reasons.push(
+        p.escrow
+          ? `disks ${wrong.join(', ')} have no escrow keyslot for the policy's passphrase`
+          : `disks ${wrong.join(', ')} have escrow keyslots the policy does not have`,
+      );
+      actions.add('escrow');
     }
     return { reasons, actions: [...actions] };
   }

@@ -4,7 +4,8 @@
  * - not encrypted: `vm.encrypt` with the policy, only when the VM is powered off and unlocked;
  * - KEK at another provider, not the policy's shared KEK, shared against a per-VM policy, or
  *   older than the rotation period: `policy.rekey` (a shallow rekey to the KEK the policy gives);
- * - disks without an escrow keyslot for the policy's passphrase: `policy.escrow`.
+ * - disks without an escrow keyslot for the policy's passphrase, or with one the policy does not
+ *   have: `policy.escrow`.
  * It runs every RECONCILE_INTERVAL_MS and on demand (`POST /api/v1/policies/reconcile`).
  */
 import type { Logger } from '../common/logging.js';
@@ -67,7 +68,7 @@ const POLICY_REKEY: TaskKind = {
   },
 };
 
-/** Adds (or replaces) the escrow keyslot of each disk of a VM with its policy's passphrase. */
+/** Gives each disk of a VM the escrow keyslot of its policy's passphrase, or wipes them when it has none. */
 const POLICY_ESCROW: TaskKind = {
   kind: 'policy.escrow',
   cancellable: false,
@@ -76,7 +77,9 @@ const POLICY_ESCROW: TaskKind = {
     const name = param(params, 'name');
     const vm = await svc.vms.show(name);
     await ctx.progress(0, 1, `escrow keyslots of ${name}`);
-    await svc.policies.applyEscrow(vm, param(params, 'policy'));
+    const policy = await svc.policies.resolve(param(params, 'policy'));
+    if (policy.escrow) await svc.policies.applyEscrow(vm, policy.name);
+    else await svc.policies.clearEscrow(vm);
     await ctx.progress(1, 1);
     return svc.vms.show(name);
   },

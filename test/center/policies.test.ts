@@ -8,7 +8,6 @@
  * database for the escrow passphrases.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -16,6 +15,7 @@ import type { CenterClient } from '../../src/center/index.js';
 import { signCsr } from '../../src/common/pki.js';
 import { initKms } from '../../src/kms/init.js';
 import { startKms } from '../../src/kms/server.js';
+import { runAsync } from '../support/cli.js';
 import { needPeers } from '../support/peers.js';
 import { ADMIN_PASSWORD, cv, startTestStack, type TestStack } from './harness.js';
 import { createVm, finishTask } from './ops-helpers.js';
@@ -108,8 +108,10 @@ describe('encryption policies, compliance and the reconciler', () => {
     const obj = await client.get(p.escrow!.secretId);
     return obj.material.bytes();
   };
-  const opensWith = (extent: string, keyFile: string): number | null =>
-    spawnSync('cryptsetup', ['open', '--test-passphrase', '--key-file', keyFile, extent], { stdio: 'ignore' }).status;
+  /** cryptsetup without blocking the event loop (center serves from this process). */
+  const opensWith = async (extent: string, keyFile: string): Promise<number | null> =>
+    (await runAsync('cryptsetup', ['open', '--test-passphrase', '--key-file', keyFile, extent])).status;
+  const luksDump = async (extent: string): Promise<string> => (await runAsync('cryptsetup', ['luksDump', extent])).stdout.toString();
 
   before(async () => {
     s = await startTestStack();
@@ -234,12 +236,12 @@ describe('encryption policies, compliance and the reconciler', () => {
     const secret = await escrowSecret(gold);
     await writeFile(key, secret, { mode: 0o600 });
     try {
-      for (const d of web1.disks) assert.equal(opensWith(d.extentPath, key), 0, `disk ${d.id}`);
-      const dump = spawnSync('cryptsetup', ['luksDump', web1.disks[0]!.extentPath], { encoding: 'utf8' });
-      assert.match(dump.stdout, /argon2id/);
-      assert.match(dump.stdout, /cryptvisor-escrow/);
+      for (const d of web1.disks) assert.equal(await opensWith(d.extentPath, key), 0, `disk ${d.id}`);
+      const dump = await luksDump(web1.disks[0]!.extentPath);
+      assert.match(dump, /argon2id/);
+      assert.match(dump, /cryptvisor-escrow/);
       await writeFile(key, 'not the escrow passphrase');
-      assert.notEqual(opensWith(web1.disks[0]!.extentPath, key), 0);
+      assert.notEqual(await opensWith(web1.disks[0]!.extentPath, key), 0);
 
       // The escrow passphrases (generated and given) live at the KMS only.
       const dir = join(s.center.dir, 'center');
@@ -272,7 +274,7 @@ describe('encryption policies, compliance and the reconciler', () => {
       const secret = await escrowSecret(p);
       await writeFile(key, secret, { mode: 0o600 });
       secret.fill(0);
-      assert.equal(opensWith(extent, key) === 0, opens);
+      assert.equal(await opensWith(extent, key) === 0, opens);
     }
   });
 
@@ -296,7 +298,15 @@ describe('encryption policies, compliance and the reconciler', () => {
     const secret = await escrowSecret(gold);
     await writeFile(key, secret, { mode: 0o600 });
     secret.fill(0);
-    assert.equal(opensWith(now.disks[0]!.extentPath, key), 0);
+    assert.equal(await opensWith(now.disks[0]!.extentPath, key), 0);
+
+    // Escrow taken out of the policy: the reconciler wipes the keyslots.
+    await admin.call('PUT', '/api/v1/policies/gold', { escrow: 'none' });
+    assert.match((await compliance('web1')).reasons.join(), /escrow keyslots the policy does not have/);
+    assert.equal((await reconcile()).get('web1')?.started, 'escrow');
+    assert.equal((await compliance('web1')).compliant, true);
+    assert.notEqual(await opensWith(now.disks[0]!.extentPath, key), 0);
+    assert.doesNotMatch(await luksDump(now.disks[0]!.extentPath), /argon2id/);
   });
 
   it('a shared-scope policy puts its VMs on one KEK and rotates it on schedule', async () => {
