@@ -101,6 +101,7 @@ const ROUTES: readonly Route[] = [
   },
   { method: 'GET', pattern: /^\/api\/v1\/keys$/, handler: async (c) => ({ keys: c.keys.list() }) },
   { method: 'GET', pattern: /^\/api\/v1\/needed-keys$/, handler: async (c) => ({ keys: c.vms.neededKeys() }) },
+  { method: 'GET', pattern: /^\/api\/v1\/missing-keys$/, handler: async (c) => ({ keys: c.vms.missingKeys() }) },
   {
     method: 'PUT',
     pattern: /^\/api\/v1\/keys\/([^/]+)\/([^/]+)$/,

@@ -41,6 +41,7 @@ export const OPENAPI = Object.freeze({
       delete: { summary: 'drop a KEK from memory', responses: ok({ type: 'object' }) },
     },
     '/api/v1/needed-keys': { get: { summary: 'the KEKs the registered VMs need', responses: ok({ type: 'object' }) } },
+    '/api/v1/missing-keys': { get: { summary: 'the needed KEKs this host does not hold now', responses: ok({ type: 'object' }) } },
     '/api/v1/host-key': { put: { summary: 'push the host key (seals crash dumps)', requestBody: body({ ...keyRef, properties: { ...keyRef.properties, key: { type: 'string', format: 'byte' } } }), responses: ok({ type: 'object' }) } },
     '/api/v1/dump': { post: { summary: 'write a sealed dump (diagnostic report and heap snapshot) under the host key; 423 host_key_missing without it', responses: ok({ type: 'object' }) } },
     '/api/v1/vms/{name}/disks': { post: { summary: 'add a disk to a powered-off VM (encrypted with a new DEK when the VM is)', requestBody: body({ type: 'object', required: ['sizeBytes'], properties: { sizeBytes: { type: 'integer' } } }), responses: ok({ type: 'object' }) } },

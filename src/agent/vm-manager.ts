@@ -258,6 +258,11 @@ export class VmManager {
     return [...seen.values()];
   }
 
+  /** The needed keys this host does not hold now: what center must push (each once). */
+  missingKeys(): KeyRef[] {
+    return this.neededKeys().filter((k) => !this.#o.keys.has(k));
+  }
+
   async #saveConfig(rec: VmRecord, config: VmConfig): Promise<void> {
     await this.#o.datastore.writeConfig(rec.dir, config);
     rec.config = config;

@@ -186,26 +186,40 @@ export class HostManager {
       const info = await this.call<{ state: string; hostKeyId: string | null }>(h, 'GET', '/api/v1/info');
       const hostKeyPushed = info.hostKeyId === null;
       if (hostKeyPushed) await this.pushHostKey(h);
-      const needed = (await this.call<{ keys: KeyRef[] }>(h, 'GET', '/api/v1/needed-keys')).keys;
+      // Only the keys the agent lacks: a steady host costs no KMIP Get per heartbeat.
+      const needed = (await this.call<{ keys: KeyRef[] }>(h, 'GET', '/api/v1/missing-keys')).keys;
       const distinct = new Map(needed.map((k) => [`${k.keyProviderId}\u0000${k.keyId}`, k]));
       // Each distinct key once; PUSH_CONCURRENCY pushes in flight (a KMIP Get and an agent call each).
+      // A key the provider cannot give (destroyed by a shred, KMS down) does not hold back the
+      // others: its failure is reported, the remaining keys are still pushed.
       const refs = [...distinct.values()];
+      const failed: string[] = [];
+      let pushed = 0;
       let next = 0;
       const worker = async (): Promise<void> => {
         for (let ref = refs[next++]; ref; ref = refs[next++]) {
           const path = `/api/v1/keys/${encodeURIComponent(ref.keyProviderId)}/${encodeURIComponent(ref.keyId)}`;
-          await this.pushKey(h, ref, 'PUT', path, {});
+          try {
+            await this.pushKey(h, ref, 'PUT', path, {});
+            pushed++;
+          } catch (err) {
+            if (err instanceof CenterError && err.code === 'host_unreachable') throw err;
+            failed.push(`${ref.keyProviderId}/${ref.keyId}: ${(err as Error).message}`);
+          }
         }
       };
       await Promise.all(Array.from({ length: Math.min(PUSH_CONCURRENCY, refs.length) }, worker));
       const after = await this.call<{ state: string }>(h, 'GET', '/api/v1/info');
+      const error =
+        failed.length === 0 ? null : `${failed.length} of ${refs.length} keys not pushed: ${failed.join('; ')}`;
+      if (error) this.logger.warn({ host: name, error }, 'heartbeat: keys not pushed');
       result = {
         host: name,
         reachable: true,
         state: after.state,
         hostKeyPushed,
-        keysPushed: distinct.size,
-        error: null,
+        keysPushed: pushed,
+        error,
       };
     } catch (err) {
       const e =

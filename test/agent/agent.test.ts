@@ -143,6 +143,7 @@ test('after an agent restart the VM is locked and off; power-on names the key; p
   assert.equal(vm.resumeOnUnlock, true);
   assert.deepEqual((await call('GET', '/api/v1/keys')).json.keys, []);
   assert.deepEqual((await call('GET', '/api/v1/needed-keys')).json.keys, [{ keyProviderId: 'local', keyId: before.keyId }]);
+  assert.deepEqual((await call('GET', '/api/v1/missing-keys')).json.keys, [{ keyProviderId: 'local', keyId: before.keyId }]);
   const refused = await call('POST', '/api/v1/vms/vm1/power-on');
   assert.equal(refused.status, 423);
   assert.equal(refused.json.error.code, 'vm_locked');
@@ -155,6 +156,7 @@ test('after an agent restart the VM is locked and off; power-on names the key; p
   const after = (await call('GET', '/api/v1/vms/vm1')).json as VmView;
   assert.equal(after.cryptoState, 'unlocked');
   assert.equal(after.powerState, 'poweredOn', 'the VM that was on resumes');
+  assert.deepEqual((await call('GET', '/api/v1/missing-keys')).json.keys, [], 'nothing is missing once the KEK is back');
   const again = (await runAsync('nbdcopy', [after.disks[0]?.nbdUri as string, '-'])).stdout;
   assert.ok(Buffer.compare(again, data) === 0, 'the data is intact');
 });
