@@ -7,7 +7,8 @@
  * Each: nbdcopy write and read of the whole size, then fio (nbd engine, iodepth 16) 4k random
  * read/write and 1M sequential read/write. Targets: ours >= 3x nbdkit-luks and qemu-nbd, >= 0.6x nbdkit.
  *
- *   node dist/bench/nbd.js    (CRYPTVISOR_BENCH_NBD_SIZE=1G, CRYPTVISOR_BENCH_FIO_SECONDS=10)
+ *   node dist/bench/nbd.js    (CRYPTVISOR_BENCH_NBD_SIZE=1G, CRYPTVISOR_BENCH_FIO_SECONDS=10, CRYPTVISOR_BENCH_NBD_ROUNDS=3)
+ * All servers run at once; measurements alternate between them (see measureAll).
  *   node dist/bench/nbd.js --serve IMG SOCKET   (internal: our server, key on stdin)
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -88,26 +89,53 @@ const FIO_JOBS: Array<[string, string[]]> = [
   ['1M write MB/s', ['--rw=write', '--bs=1M']],
 ];
 
-async function measure(name: string, uri: string, data: string, size: number, fioSeconds: number): Promise<Row> {
-  const w = await timed('nbdcopy', [data, uri]);
-  const r = await timed('nbdcopy', [uri, 'null:']);
-  const fio: Record<string, number> = {};
-  for (const [label, args] of FIO_JOBS) {
-    const out = await timed('fio', ['--name=b', '--ioengine=nbd', `--uri=${uri}`, '--iodepth=16', `--size=${size}`, '--time_based',
-      `--runtime=${fioSeconds}`, '--output-format=json', '--randseed=1', ...args]);
-    const job = (JSON.parse(out.stdout.slice(out.stdout.indexOf('{'))) as { jobs: Array<Record<string, { iops: number; bw_bytes: number }>> }).jobs[0];
-    const side = args[0]?.includes('write') ? job?.['write'] : job?.['read'];
-    fio[label] = label.includes('IOPS') ? (side?.iops ?? 0) : (side?.bw_bytes ?? 0) / 1e6;
+function median(xs: number[]): number {
+  const s = [...xs].sort((x, y) => x - y);
+  return s[Math.floor(s.length / 2)] ?? 0;
+}
+
+/** One fio job (nbd engine, iodepth 16): IOPS for the 4k jobs, MB/s for the 1M ones. */
+async function fioJob(uri: string, size: number, fioSeconds: number, label: string, args: string[]): Promise<number> {
+  const out = await timed('fio', ['--name=b', '--ioengine=nbd', `--uri=${uri}`, '--iodepth=16', `--size=${size}`, '--time_based',
+    `--runtime=${fioSeconds}`, '--output-format=json', '--randseed=1', ...args]);
+  const job = (JSON.parse(out.stdout.slice(out.stdout.indexOf('{'))) as { jobs: Array<Record<string, { iops: number; bw_bytes: number }>> }).jobs[0];
+  const side = args[0]?.includes('write') ? job?.['write'] : job?.['read'];
+  return label.includes('IOPS') ? (side?.iops ?? 0) : (side?.bw_bytes ?? 0) / 1e6;
+}
+
+/**
+ * All servers run at once and every measurement alternates between them (round r: nbdcopy write
+ * and read on each server in turn; then each fio job on each server in turn), so a load spike on
+ * this shared machine hits all servers alike; nbdcopy figures are medians over the rounds.
+ */
+async function measureAll(uris: Array<[string, string]>, data: string, size: number, fioSeconds: number, rounds: number): Promise<Row[]> {
+  const w = new Map<string, number[]>();
+  const r = new Map<string, number[]>();
+  for (let round = 0; round < rounds; round++) {
+    for (const [name, uri] of uris) {
+      const tw = await timed('nbdcopy', [data, uri]);
+      const tr = await timed('nbdcopy', [uri, 'null:']);
+      w.set(name, [...(w.get(name) ?? []), size / 1e6 / tw.seconds]);
+      r.set(name, [...(r.get(name) ?? []), size / 1e6 / tr.seconds]);
+      console.log(`round ${round + 1} ${name.padEnd(12)} nbdcopy write ${(size / 1e6 / tw.seconds).toFixed(0)} MB/s, read ${(size / 1e6 / tr.seconds).toFixed(0)} MB/s (load ${loadavg()[0]?.toFixed(1)})`);
+    }
   }
-  const row = { name, copyWrite: size / 1e6 / w.seconds, copyRead: size / 1e6 / r.seconds, fio };
-  console.log(`${name.padEnd(12)} nbdcopy write ${row.copyWrite.toFixed(0)} MB/s, read ${row.copyRead.toFixed(0)} MB/s; ` +
-    Object.entries(fio).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', '));
-  return row;
+  const fio = new Map<string, Record<string, number>>();
+  for (const [label, args] of FIO_JOBS) {
+    for (const [name, uri] of uris) fio.set(name, { ...fio.get(name), [label]: await fioJob(uri, size, fioSeconds, label, args) });
+  }
+  return uris.map(([name]) => {
+    const row = { name, copyWrite: median(w.get(name) ?? []), copyRead: median(r.get(name) ?? []), fio: fio.get(name) ?? {} };
+    console.log(`${name.padEnd(12)} nbdcopy write ${row.copyWrite.toFixed(0)} MB/s, read ${row.copyRead.toFixed(0)} MB/s (medians); ` +
+      Object.entries(row.fio).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', '));
+    return row;
+  });
 }
 
 async function main(): Promise<void> {
   const size = parseSize(process.env['CRYPTVISOR_BENCH_NBD_SIZE'] ?? '1G');
   const fioSeconds = Number(process.env['CRYPTVISOR_BENCH_FIO_SECONDS'] ?? '10');
+  const rounds = Number(process.env['CRYPTVISOR_BENCH_NBD_ROUNDS'] ?? '3');
   for (const tool of ['nbdcopy', 'fio', 'nbdkit', 'qemu-nbd', 'qemu-img']) {
     if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) throw new Error(`bench/nbd needs ${tool} (bash .ci/setup)`);
   }
@@ -138,7 +166,7 @@ async function main(): Promise<void> {
         '-k', join(dir, 'qemu-nbd.sock'), '--persistent', '--shared=8', '--cache=writeback']],
       ['nbdkit', 'nbdkit', ['-f', '-U', join(dir, 'nbdkit.sock'), 'file', join(dir, 'plain.img')]],
     ];
-    const rows: Row[] = [];
+    const uris: Array<[string, string]> = [];
     for (const [name, cmd, args] of servers) {
       const sock = join(dir, `${name}.sock`);
       const child = spawn(cmd, args, { stdio: ['pipe', 'inherit', 'inherit'] });
@@ -146,7 +174,10 @@ async function main(): Promise<void> {
       if (name === 'ours') dek.use((b) => child.stdin?.end(b));
       else child.stdin?.end();
       await waitForSocket(sock, child);
-      rows.push(await measure(name, `nbd+unix:///?socket=${sock}`, data, size, fioSeconds));
+      uris.push([name, `nbd+unix:///?socket=${sock}`]);
+    }
+    const rows = await measureAll(uris, data, size, fioSeconds, rounds);
+    for (const child of children) {
       child.kill('SIGTERM');
       await new Promise((r) => child.once('exit', r));
     }
