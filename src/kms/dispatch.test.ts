@@ -126,3 +126,22 @@ test('dispatch: every item is audited; durable operations are flushed before the
   assert.ok(all.some((r) => r.operation === 'Get' && r.objectId === id));
   for (const r of all) assert.ok(!JSON.stringify(r).match(/[0-9a-f]{64}/), 'no key material in audit');
 });
+
+test('dispatch: a durable operation\'s record commits with its write, once; its failure is flushed before the answer', async (t) => {
+  const kms = await startTestService(t);
+  const id = uidOf(await kms.op('1.4', 'Create', aesCreate()));
+  await kms.op('1.4', 'Activate', [uid(id)]);
+  await kms.op('1.4', 'Revoke', [uid(id), struct(Tag.RevocationReason, [en(Tag.RevocationReasonCode, 'CessationOfOperation')])]);
+  const missing = await kms.op('1.4', 'Destroy', [uid('no-such-object')]);
+  assert.equal(missing.status, 'OperationFailed');
+  // No audit.flush() here: what the answers promised must already be in the store.
+  const durable = (await kms.store.listAudit()).map((r) => `${r.operation} ${r.result} ${r.objectId ?? '-'}`);
+  assert.equal(durable.filter((r) => r === `Create Success ${id}`).length, 1, 'exactly one Create record');
+  assert.equal(durable.filter((r) => r === `Revoke Success ${id}`).length, 1, 'exactly one Revoke record');
+  assert.ok(durable.some((r) => r.startsWith('Destroy OperationFailed')), 'the failed Destroy is durable');
+  // Activate is not a durable operation: its record may still be buffered, and lands once.
+  await kms.audit.flush();
+  const all = (await kms.store.listAudit()).map((r) => `${r.operation} ${r.result}`);
+  assert.equal(all.filter((r) => r === 'Activate Success').length, 1);
+  assert.equal(all.length, 4);
+});
