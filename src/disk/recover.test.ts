@@ -29,10 +29,19 @@ async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
 async function vmFolder(root: string, name: string, uuid: string, disks: string[]): Promise<string> {
   const dir = join(root, name);
   await mkdir(dir, { recursive: true });
-  const config = { formatVersion: 1, name, uuid, disks: disks.map((id) => ({ id, descriptor: `${id}.cvdisk` })), nvram: 'nvram.img' };
+  const config = {
+    formatVersion: 1,
+    name,
+    uuid,
+    disks: disks.map((id) => ({ id, descriptor: `${id}.cvdisk` })),
+    nvram: 'nvram.img',
+  };
   await writeFile(join(dir, `${name}.cvx`), JSON.stringify(config));
   for (const id of disks) {
-    await writeFile(join(dir, `${id}.cvdisk`), JSON.stringify({ formatVersion: 1, id, extent: `${id}-flat.img`, sizeBytes: MiB, format: 'luks2' }));
+    await writeFile(
+      join(dir, `${id}.cvdisk`),
+      JSON.stringify({ formatVersion: 1, id, extent: `${id}-flat.img`, sizeBytes: MiB, format: 'luks2' }),
+    );
   }
   return dir;
 }
@@ -64,10 +73,19 @@ test('parseKmsServers: HOST:PORT lists, IPv6 in brackets; anything else is refus
 test('candidatePlaces: a VM folder names the VM uuid and the disk whose descriptor names the extent; the own UUID last', async () => {
   await withDir(async (root) => {
     const dir = await vmFolder(root, 'vm1', 'uuid-1', ['disk-0', 'disk-1']);
-    assert.deepEqual(await candidatePlaces(join(dir, 'disk-1-flat.img')), [{ vmUuid: 'uuid-1', diskId: 'disk-1' }, {}]);
-    assert.deepEqual(await candidatePlaces(join(dir, 'nvram.img')), [{ vmUuid: 'uuid-1', diskId: 'nvram' }, {}]);
+    assert.deepEqual(await candidatePlaces(join(dir, 'disk-1-flat.img')), [
+      { vmUuid: 'uuid-1', diskId: 'disk-1' },
+      {},
+    ]);
+    assert.deepEqual(await candidatePlaces(join(dir, 'nvram.img')), [
+      { vmUuid: 'uuid-1', diskId: 'nvram' },
+      {},
+    ]);
     // A disk file the configuration does not list still gets its id from its name.
-    assert.deepEqual(await candidatePlaces(join(dir, 'disk-7-flat.img')), [{ vmUuid: 'uuid-1', diskId: 'disk-7' }, {}]);
+    assert.deepEqual(await candidatePlaces(join(dir, 'disk-7-flat.img')), [
+      { vmUuid: 'uuid-1', diskId: 'disk-7' },
+      {},
+    ]);
     assert.deepEqual(await candidatePlaces(join(root, 'loose.img')), [{}]);
     // A malformed configuration is ignored, not trusted.
     await writeFile(join(dir, 'vm1.cvx'), '{not json');
@@ -81,7 +99,11 @@ test('unwrapAtPlaces finds the place the DEK was wrapped for; a moved extent nee
     const extent = join(dir, 'disk-0-flat.img');
     const kek = SecretBytes.random(32);
     const dek = SecretBytes.random(64);
-    await formatImage(extent, { sizeBytes: MiB, volumeKey: dek, binding: { kek, keyProviderId: 'kp', keyId: 'k1', vmUuid: 'uuid-1', diskId: 'disk-0' } });
+    await formatImage(extent, {
+      sizeBytes: MiB,
+      volumeKey: dek,
+      binding: { kek, keyProviderId: 'kp', keyId: 'k1', vmUuid: 'uuid-1', diskId: 'disk-0' },
+    });
     const header = await readImageHeader(extent);
     assert.deepEqual(recoverableToken(header, extent).keyId, 'k1');
     const got = unwrapAtPlaces(header, kek, await candidatePlaces(extent), extent);
@@ -96,7 +118,9 @@ test('unwrapAtPlaces finds the place the DEK was wrapped for; a moved extent nee
     assert.ok(again.dek.equals(dek));
     again.dek.dispose();
     const other = SecretBytes.random(32);
-    assert.throws(() => unwrapAtPlaces(header, other, [{ vmUuid: 'uuid-1', diskId: 'disk-0' }, {}], moved), { code: 'unwrap_failed' });
+    assert.throws(() => unwrapAtPlaces(header, other, [{ vmUuid: 'uuid-1', diskId: 'disk-0' }, {}], moved), {
+      code: 'unwrap_failed',
+    });
     for (const k of [kek, dek, other]) k.dispose();
   });
 });
@@ -106,7 +130,9 @@ test('recoverableToken: a token without a wrapped DEK (a LUKS2 volume without th
     const key = SecretBytes.random(64);
     const unwrapped = join(root, 'unwrapped.img');
     await formatImage(unwrapped, { sizeBytes: MiB, volumeKey: key });
-    await assert.rejects(async () => recoverableToken(await readImageHeader(unwrapped), unwrapped), { code: 'dek_not_wrapped' });
+    await assert.rejects(async () => recoverableToken(await readImageHeader(unwrapped), unwrapped), {
+      code: 'dek_not_wrapped',
+    });
     key.dispose();
   });
 });

@@ -71,7 +71,10 @@ export interface DiskPlace {
 /** Parses `HOST:PORT[,HOST:PORT...]` (an IPv6 host in brackets). */
 export function parseKmsServers(list: string): KmipEndpoint[] {
   const out: KmipEndpoint[] = [];
-  for (const part of list.split(',').map((s) => s.trim()).filter((s) => s.length > 0)) {
+  for (const part of list
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0)) {
     const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([^:[\]\s]+)):(\d{1,5})$/.exec(part);
     const port = m ? Number(m[3]) : NaN;
     if (!m || !(port >= 1 && port <= 65535)) {
@@ -84,11 +87,21 @@ export function parseKmsServers(list: string): KmipEndpoint[] {
 }
 
 /** The token of a disk that recovery can work with: a cryptvisor token naming a KEK and a wrapped DEK. */
-export function recoverableToken(header: Luks2Header, path: string): CryptvisorToken & { keyProviderId: string; keyId: string; wrappedKey: string } {
+export function recoverableToken(
+  header: Luks2Header,
+  path: string,
+): CryptvisorToken & { keyProviderId: string; keyId: string; wrappedKey: string } {
   const t = getToken(header);
-  if (!t) throw new RecoveryError('not_cryptvisor_disk', `${path} is a LUKS2 volume without a cryptvisor token: not a cryptvisor disk`);
+  if (!t)
+    throw new RecoveryError(
+      'not_cryptvisor_disk',
+      `${path} is a LUKS2 volume without a cryptvisor token: not a cryptvisor disk`,
+    );
   if (!t.keyProviderId || !t.keyId || !t.wrappedKey) {
-    throw new RecoveryError('dek_not_wrapped', `${path} has no wrapped DEK (its token names no KEK): use its volume key file or an escrow passphrase`);
+    throw new RecoveryError(
+      'dek_not_wrapped',
+      `${path} has no wrapped DEK (its token names no KEK): use its volume key file or an escrow passphrase`,
+    );
   }
   return t as CryptvisorToken & { keyProviderId: string; keyId: string; wrappedKey: string };
 }
@@ -96,7 +109,9 @@ export function recoverableToken(header: Luks2Header, path: string): CryptvisorT
 async function readJsonObject(path: string): Promise<Record<string, unknown> | undefined> {
   try {
     const v: unknown = JSON.parse(await readFile(path, 'utf8'));
-    return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+    return typeof v === 'object' && v !== null && !Array.isArray(v)
+      ? (v as Record<string, unknown>)
+      : undefined;
   } catch {
     return undefined;
   }
@@ -118,7 +133,8 @@ export async function candidatePlaces(extent: string): Promise<DiskPlace[]> {
     for (const d of disks) {
       if (typeof d !== 'object' || d === null) continue;
       const { id, descriptor } = d as Record<string, unknown>;
-      if (typeof id !== 'string' || typeof descriptor !== 'string' || basename(descriptor) !== descriptor) continue;
+      if (typeof id !== 'string' || typeof descriptor !== 'string' || basename(descriptor) !== descriptor)
+        continue;
       const desc = await readJsonObject(join(dir, descriptor));
       if (desc?.['extent'] === file) places.push({ vmUuid, diskId: id });
     }
@@ -134,7 +150,11 @@ function kmipFailure(err: unknown, keyId: string): RecoveryError {
   if (err instanceof RecoveryError) return err;
   if (err instanceof KmipClientError) {
     if (err.code === 'tls_failed') {
-      return new RecoveryError('kms_denied', 'the TLS handshake with the KMS failed: check the CA, the client certificate and its key', { cause: err });
+      return new RecoveryError(
+        'kms_denied',
+        'the TLS handshake with the KMS failed: check the CA, the client certificate and its key',
+        { cause: err },
+      );
     }
     if (err.code === 'connection_closed') {
       // Under TLS 1.3 the server checks the client certificate after the client's handshake is
@@ -145,8 +165,11 @@ function kmipFailure(err: unknown, keyId: string): RecoveryError {
         { cause: err },
       );
     }
-    if (err.code === 'argument_invalid') return new RecoveryError('kms_argument_invalid', err.message, { cause: err });
-    return new RecoveryError('kms_unavailable', `the KMS cannot be reached (${err.code}): ${err.message}`, { cause: err });
+    if (err.code === 'argument_invalid')
+      return new RecoveryError('kms_argument_invalid', err.message, { cause: err });
+    return new RecoveryError('kms_unavailable', `the KMS cannot be reached (${err.code}): ${err.message}`, {
+      cause: err,
+    });
   }
   if (err instanceof KmipError) {
     switch (err.code) {
@@ -158,15 +181,25 @@ function kmipFailure(err: unknown, keyId: string): RecoveryError {
           { cause: err },
         );
       case 'object_destroyed':
-        return new RecoveryError('key_destroyed', `key ${keyId} has been destroyed at the KMS: the disk cannot be recovered with it`, { cause: err });
+        return new RecoveryError(
+          'key_destroyed',
+          `key ${keyId} has been destroyed at the KMS: the disk cannot be recovered with it`,
+          { cause: err },
+        );
       case 'permission_denied':
       case 'not_authorised':
       case 'authentication_not_successful':
       case 'sensitive':
       case 'not_extractable':
-        return new RecoveryError('kms_denied', `the KMS refused to give key ${keyId} to this client identity (${err.code})`, { cause: err });
+        return new RecoveryError(
+          'kms_denied',
+          `the KMS refused to give key ${keyId} to this client identity (${err.code})`,
+          { cause: err },
+        );
       default:
-        return new RecoveryError('kms_unavailable', `the KMS failed to give key ${keyId}: ${err.message}`, { cause: err });
+        return new RecoveryError('kms_unavailable', `the KMS failed to give key ${keyId}: ${err.message}`, {
+          cause: err,
+        });
     }
   }
   return new RecoveryError('kms_unavailable', `the KMS failed to give key ${keyId}`, { cause: err });
@@ -190,15 +223,24 @@ export async function fetchKek(client: KmipClient, keyId: string): Promise<Secre
   try {
     const state = await keyState(client, keyId);
     if (state === 'Destroyed' || state === 'DestroyedCompromised') {
-      throw new RecoveryError('key_destroyed', `key ${keyId} has been destroyed at the KMS (crypto-shredded): the disk cannot be recovered with it`);
+      throw new RecoveryError(
+        'key_destroyed',
+        `key ${keyId} has been destroyed at the KMS (crypto-shredded): the disk cannot be recovered with it`,
+      );
     }
     if (state === 'Deactivated' || state === 'Compromised') {
-      throw new RecoveryError('key_revoked', `key ${keyId} has been revoked at the KMS (state ${state}): recovery refuses a revoked key`);
+      throw new RecoveryError(
+        'key_revoked',
+        `key ${keyId} has been revoked at the KMS (state ${state}): recovery refuses a revoked key`,
+      );
     }
     const obj = await client.get(keyId);
     kek = obj.material;
     if (obj.objectType !== 'SymmetricKey' || kek.length !== KEK_BYTES) {
-      throw new RecoveryError('key_invalid', `key ${keyId} is not a 256-bit symmetric key (${obj.objectType}, ${kek.length} bytes)`);
+      throw new RecoveryError(
+        'key_invalid',
+        `key ${keyId} is not a 256-bit symmetric key (${obj.objectType}, ${kek.length} bytes)`,
+      );
     }
     const out = kek;
     kek = undefined;
@@ -222,7 +264,12 @@ export interface RecoveredDisk {
 }
 
 /** Unwraps a disk's DEK with its KEK, trying each candidate place; uniform error when none fits. */
-export function unwrapAtPlaces(header: Luks2Header, kek: SecretBytes, places: readonly DiskPlace[], path: string): { dek: SecretBytes; place: DiskPlace } {
+export function unwrapAtPlaces(
+  header: Luks2Header,
+  kek: SecretBytes,
+  places: readonly DiskPlace[],
+  path: string,
+): { dek: SecretBytes; place: DiskPlace } {
   for (const place of places) {
     try {
       return { dek: unwrapDiskKey(header, kek, place), place };
@@ -240,17 +287,27 @@ export function unwrapAtPlaces(header: Luks2Header, kek: SecretBytes, places: re
  * Reads a disk's token, fetches its KEK from the KMS and unwraps the DEK. `place` overrides the
  * places found beside the extent. The KEK is zeroed before this returns.
  */
-export async function recoverDiskKey(path: string, opts: { kms: KmsAccess | KmipClient; place?: DiskPlace }): Promise<RecoveredDisk> {
+export async function recoverDiskKey(
+  path: string,
+  opts: { kms: KmsAccess | KmipClient; place?: DiskPlace },
+): Promise<RecoveredDisk> {
   const header = await readImageHeader(path);
   const token = recoverableToken(header, path);
   const places = opts.place ? [opts.place] : await candidatePlaces(path);
   const own = !(opts.kms instanceof KmipClient);
   let client: KmipClient;
   try {
-    client = opts.kms instanceof KmipClient ? opts.kms : new KmipClient({ ...opts.kms, timeoutMs: opts.kms.timeoutMs ?? 10_000, poolSize: 1 });
+    client =
+      opts.kms instanceof KmipClient
+        ? opts.kms
+        : new KmipClient({ ...opts.kms, timeoutMs: opts.kms.timeoutMs ?? 10_000, poolSize: 1 });
   } catch (err) {
     if (err instanceof KmipClientError) throw kmipFailure(err, token.keyId);
-    throw new RecoveryError('kms_argument_invalid', 'the KMS CA, client certificate or key is not valid PEM', { cause: err });
+    throw new RecoveryError(
+      'kms_argument_invalid',
+      'the KMS CA, client certificate or key is not valid PEM',
+      { cause: err },
+    );
   }
   try {
     const kek = await fetchKek(client, token.keyId);

@@ -49,7 +49,11 @@ describe('escrow recovery with the KMS stopped', () => {
       const img = join(s.root, `${c.name}.img`);
       const data = seededBytes(2 * MiB, 100 + i);
       try {
-        await formatImage(img, { sizeBytes: data.length, volumeKey: dek, binding: { kek, keyProviderId: 'kms1', keyId } });
+        await formatImage(img, {
+          sizeBytes: data.length,
+          volumeKey: dek,
+          binding: { kek, keyProviderId: 'kms1', keyId },
+        });
         const opened = await openImage(img, dek);
         await opened.device.write(0, data);
         await opened.close();
@@ -76,7 +80,16 @@ describe('escrow recovery with the KMS stopped', () => {
 
   it('with the KMS stopped, disk recover cannot fetch the KEK (exit 5)', async () => {
     const d = disks.get('pbkdf2') as EscrowDisk;
-    const r = await cvAsync(['disk', 'recover', d.img, '--data', s.data, '--volume-key-file', join(s.root, 'escrow', 'never.key'), '--json']);
+    const r = await cvAsync([
+      'disk',
+      'recover',
+      d.img,
+      '--data',
+      s.data,
+      '--volume-key-file',
+      join(s.root, 'escrow', 'never.key'),
+      '--json',
+    ]);
     assert.equal(r.status, 5, r.stdout + r.stderr);
     assert.equal((JSON.parse(r.stdout) as { error: { code: string } }).error.code, 'kms_unavailable');
   });
@@ -85,23 +98,68 @@ describe('escrow recovery with the KMS stopped', () => {
     it(`${c.name} escrow keyslot: test-passphrase, dump-volume-key, then disk serve and the Python decryptor match`, async (t) => {
       if (!needPeers(t, 'cryptsetup', 'nbdcopy', 'py:cryptography')) return;
       const d = disks.get(c.name) as EscrowDisk;
-      const ok = await runAsync('cryptsetup', ['open', '--test-passphrase', '--batch-mode', '--key-file', d.passFile, d.img]);
+      const ok = await runAsync('cryptsetup', [
+        'open',
+        '--test-passphrase',
+        '--batch-mode',
+        '--key-file',
+        d.passFile,
+        d.img,
+      ]);
       assert.equal(ok.status, 0, ok.stderr);
       const wrong = join(s.root, 'escrow', `${c.name}.wrong`);
       await writeFile(wrong, 'not the escrow passphrase', { mode: 0o600 });
-      assert.notEqual((await runAsync('cryptsetup', ['open', '--test-passphrase', '--batch-mode', '--key-file', wrong, d.img])).status, 0);
+      assert.notEqual(
+        (
+          await runAsync('cryptsetup', [
+            'open',
+            '--test-passphrase',
+            '--batch-mode',
+            '--key-file',
+            wrong,
+            d.img,
+          ])
+        ).status,
+        0,
+      );
 
-      const dump = await runAsync('cryptsetup', ['luksDump', '--dump-volume-key', '--batch-mode', '--key-file', d.passFile, d.img]);
+      const dump = await runAsync('cryptsetup', [
+        'luksDump',
+        '--dump-volume-key',
+        '--batch-mode',
+        '--key-file',
+        d.passFile,
+        d.img,
+      ]);
       assert.equal(dump.status, 0, dump.stderr);
-      const hex = /MK dump:\s*((?:[0-9a-f]{2}\s+)+)/.exec(dump.stdout.toString())?.[1]?.replace(/\s+/g, '') ?? '';
+      const hex =
+        /MK dump:\s*((?:[0-9a-f]{2}\s+)+)/.exec(dump.stdout.toString())?.[1]?.replace(/\s+/g, '') ?? '';
       assert.equal(hex.length, 128, 'a 512-bit volume key');
       const keyFile = join(s.root, 'escrow', `${c.name}.key`);
-      const toFile = await runAsync('cryptsetup', ['luksDump', '--dump-volume-key', '--batch-mode', '--key-file', d.passFile, '--volume-key-file', keyFile, d.img]);
+      const toFile = await runAsync('cryptsetup', [
+        'luksDump',
+        '--dump-volume-key',
+        '--batch-mode',
+        '--key-file',
+        d.passFile,
+        '--volume-key-file',
+        keyFile,
+        d.img,
+      ]);
       assert.equal(toFile.status, 0, toFile.stderr);
       assert.equal((await readFile(keyFile)).toString('hex'), hex, 'the key file holds the dumped key');
 
       const sock = join(s.root, 'escrow', `${c.name}.sock`);
-      const child = cliAsync(['disk', 'serve', d.img, '--key-file', keyFile, '--socket', sock, '--read-only']);
+      const child = cliAsync([
+        'disk',
+        'serve',
+        d.img,
+        '--key-file',
+        keyFile,
+        '--socket',
+        sock,
+        '--read-only',
+      ]);
       try {
         for (let i = 0; i < 200 && !existsSync(sock); i++) await new Promise((r) => setTimeout(r, 50));
         const read = await runAsync('nbdcopy', [`nbd+unix:///?socket=${sock}`, '-']);

@@ -44,7 +44,11 @@ describe('disk recover with KMS access', () => {
   before(async () => {
     s = await startRecoveryStack();
     const keyId = await s.newKek();
-    const made = await s.agentCall('POST', '/api/v1/vms', { name: 'r1', disks: [4 * MiB], encryption: { keyProviderId: 'kms1', keyId } });
+    const made = await s.agentCall('POST', '/api/v1/vms', {
+      name: 'r1',
+      disks: [4 * MiB],
+      encryption: { keyProviderId: 'kms1', keyId },
+    });
     assert.equal(made.status, 200, JSON.stringify(made.json));
     vm = made.json as VmView;
     extent = vm.disks[0]?.extentPath as string;
@@ -87,25 +91,64 @@ describe('disk recover with KMS access', () => {
     if (!needPeers(t, 'cryptsetup', 'py:cryptography')) return;
     const out = join(s.root, 'keys', 'r1.key');
     await mkdir(join(s.root, 'keys'), { mode: 0o700 });
-    const r = await cvAsync(['disk', 'recover', extent, '--data', s.data, '--volume-key-file', out, '--json']);
+    const r = await cvAsync([
+      'disk',
+      'recover',
+      extent,
+      '--data',
+      s.data,
+      '--volume-key-file',
+      out,
+      '--json',
+    ]);
     assert.equal(r.status, 0, r.stderr);
-    assert.deepEqual(JSON.parse(r.stdout), { image: extent, keyProviderId: 'kms1', keyId: vm.keyId, volumeKeyFile: out });
+    assert.deepEqual(JSON.parse(r.stdout), {
+      image: extent,
+      keyProviderId: 'kms1',
+      keyId: vm.keyId,
+      volumeKeyFile: out,
+    });
     assert.match(r.stderr, /warning: .* holds the disk's volume key in clear/);
     const st = await stat(out);
     assert.equal(st.mode & 0o777, 0o600);
     assert.equal(st.size, 64);
     const key = await readFile(out);
-    for (const shown of [r.stdout, r.stderr]) assert.ok(!shown.includes(key.toString('hex')) && !shown.includes(key.toString('base64')));
+    for (const shown of [r.stdout, r.stderr])
+      assert.ok(!shown.includes(key.toString('hex')) && !shown.includes(key.toString('base64')));
     // A second run refuses to overwrite the key file.
-    assert.equal((await cvAsync(['disk', 'recover', extent, '--data', s.data, '--volume-key-file', out])).status, 1);
+    assert.equal(
+      (await cvAsync(['disk', 'recover', extent, '--data', s.data, '--volume-key-file', out])).status,
+      1,
+    );
 
-    const test = await runAsync('cryptsetup', ['open', '--test-passphrase', '--key-size', '512', '--volume-key-file', out, extent]);
+    const test = await runAsync('cryptsetup', [
+      'open',
+      '--test-passphrase',
+      '--key-size',
+      '512',
+      '--volume-key-file',
+      out,
+      extent,
+    ]);
     assert.equal(test.status, 0, test.stderr);
     const copy = join(s.root, 'copy.img');
     await copyFile(extent, copy);
     const pass = join(s.root, 'keys', 'pass');
     await writeFile(pass, 'a passphrase for the copy', { mode: 0o600 });
-    const add = await runAsync('cryptsetup', ['luksAddKey', '--batch-mode', '--pbkdf', 'pbkdf2', '--pbkdf-force-iterations', '1000', '--key-size', '512', '--volume-key-file', out, copy, pass]);
+    const add = await runAsync('cryptsetup', [
+      'luksAddKey',
+      '--batch-mode',
+      '--pbkdf',
+      'pbkdf2',
+      '--pbkdf-force-iterations',
+      '1000',
+      '--key-size',
+      '512',
+      '--volume-key-file',
+      out,
+      copy,
+      pass,
+    ]);
     assert.equal(add.status, 0, add.stderr);
 
     if (!needPeers(t, 'nbdcopy')) return; // the data was written over NBD
@@ -120,7 +163,11 @@ describe('disk recover with KMS access', () => {
     const kek = (await s.admin.get(keyId)).material;
     const img = join(s.root, 'standalone.img');
     const dek = SecretBytes.random(64);
-    await formatImage(img, { sizeBytes: MiB, volumeKey: dek, binding: { kek, keyProviderId: 'kms1', keyId } });
+    await formatImage(img, {
+      sizeBytes: MiB,
+      volumeKey: dek,
+      binding: { kek, keyProviderId: 'kms1', keyId },
+    });
     kek.dispose();
     dek.dispose();
     const before = sha(await readFile(img));
@@ -129,11 +176,27 @@ describe('disk recover with KMS access', () => {
     assert.equal(ok.status, 0, ok.stderr);
 
     await s.admin.revoke(keyId, 'CessationOfOperation');
-    const revoked = await cvAsync(['disk', 'recover', img, ...s.kmsFlags(), '--volume-key-file', `${out}.2`, '--json']);
+    const revoked = await cvAsync([
+      'disk',
+      'recover',
+      img,
+      ...s.kmsFlags(),
+      '--volume-key-file',
+      `${out}.2`,
+      '--json',
+    ]);
     assert.equal(revoked.status, 5, revoked.stderr);
     assert.equal((JSON.parse(revoked.stdout) as { error: { code: string } }).error.code, 'key_revoked');
     await s.admin.destroy(keyId);
-    const destroyed = await cvAsync(['disk', 'recover', img, ...s.kmsFlags(), '--volume-key-file', `${out}.3`, '--json']);
+    const destroyed = await cvAsync([
+      'disk',
+      'recover',
+      img,
+      ...s.kmsFlags(),
+      '--volume-key-file',
+      `${out}.3`,
+      '--json',
+    ]);
     assert.equal(destroyed.status, 5, destroyed.stderr);
     assert.equal((JSON.parse(destroyed.stdout) as { error: { code: string } }).error.code, 'key_destroyed');
     assert.ok(!existsSync(`${out}.2`) && !existsSync(`${out}.3`));
@@ -145,17 +208,62 @@ describe('disk recover with KMS access', () => {
     const foreign = join(s.root, 'foreign-ca');
     await initCa(foreign);
     const f = await issueCertificate(foreign, 'intruder', { kind: 'client' });
-    const denied = await cvAsync(['disk', 'recover', extent, '--kms', `127.0.0.1:${s.kmsPort}`, '--ca', s.kmsInit.ca, '--cert', f.certFile, '--key', f.keyFile, '--volume-key-file', keyOut, '--json']);
+    const denied = await cvAsync([
+      'disk',
+      'recover',
+      extent,
+      '--kms',
+      `127.0.0.1:${s.kmsPort}`,
+      '--ca',
+      s.kmsInit.ca,
+      '--cert',
+      f.certFile,
+      '--key',
+      f.keyFile,
+      '--volume-key-file',
+      keyOut,
+      '--json',
+    ]);
     assert.equal(denied.status, 4, denied.stdout + denied.stderr);
     assert.equal((JSON.parse(denied.stdout) as { error: { code: string } }).error.code, 'kms_denied');
 
     // A client of the KMS's own CA that is not the administrator: our KMS hides others' keys.
     const other = await issueCertificate(s.kmsInit.pkiDir, 'operator', { kind: 'client' });
-    const hidden = await cvAsync(['disk', 'recover', extent, '--kms', `127.0.0.1:${s.kmsPort}`, '--ca', s.kmsInit.ca, '--cert', other.certFile, '--key', other.keyFile, '--volume-key-file', keyOut, '--json']);
+    const hidden = await cvAsync([
+      'disk',
+      'recover',
+      extent,
+      '--kms',
+      `127.0.0.1:${s.kmsPort}`,
+      '--ca',
+      s.kmsInit.ca,
+      '--cert',
+      other.certFile,
+      '--key',
+      other.keyFile,
+      '--volume-key-file',
+      keyOut,
+      '--json',
+    ]);
     assert.equal(hidden.status, 3, hidden.stdout + hidden.stderr);
     assert.equal((JSON.parse(hidden.stdout) as { error: { code: string } }).error.code, 'key_not_found');
 
-    const down = await cvAsync(['disk', 'recover', extent, '--kms', `127.0.0.1:${await closedPort()}`, '--ca', s.kmsInit.ca, '--cert', s.kmsInit.adminCert, '--key', s.kmsInit.adminKey, '--volume-key-file', keyOut, '--json']);
+    const down = await cvAsync([
+      'disk',
+      'recover',
+      extent,
+      '--kms',
+      `127.0.0.1:${await closedPort()}`,
+      '--ca',
+      s.kmsInit.ca,
+      '--cert',
+      s.kmsInit.adminCert,
+      '--key',
+      s.kmsInit.adminKey,
+      '--volume-key-file',
+      keyOut,
+      '--json',
+    ]);
     assert.equal(down.status, 5, down.stdout + down.stderr);
     assert.equal((JSON.parse(down.stdout) as { error: { code: string } }).error.code, 'kms_unavailable');
     assert.ok(!existsSync(keyOut));
@@ -168,22 +276,52 @@ describe('disk recover with KMS access', () => {
     const keyOut = (n: string) => join(s.root, 'keys', `${n}.key`);
     const raw = join(s.root, 'raw.img');
     await writeFile(raw, Buffer.alloc(MiB));
-    assert.equal((await cvAsync(['disk', 'recover', raw, ...s.kmsFlags(), '--volume-key-file', keyOut('raw')])).status, 1);
+    assert.equal(
+      (await cvAsync(['disk', 'recover', raw, ...s.kmsFlags(), '--volume-key-file', keyOut('raw')])).status,
+      1,
+    );
     const unwrapped = join(s.root, 'unwrapped.img');
     const dek = SecretBytes.random(64);
     await formatImage(unwrapped, { sizeBytes: MiB, volumeKey: dek });
     dek.dispose();
-    const nw = await cvAsync(['disk', 'recover', unwrapped, ...s.kmsFlags(), '--volume-key-file', keyOut('nw'), '--json']);
+    const nw = await cvAsync([
+      'disk',
+      'recover',
+      unwrapped,
+      ...s.kmsFlags(),
+      '--volume-key-file',
+      keyOut('nw'),
+      '--json',
+    ]);
     assert.equal(nw.status, 3, nw.stderr);
     assert.equal((JSON.parse(nw.stdout) as { error: { code: string } }).error.code, 'dek_not_wrapped');
 
     const moved = join(s.root, 'moved-r1.img');
     await rename(extent, moved);
     try {
-      const lost = await cvAsync(['disk', 'recover', moved, ...s.kmsFlags(), '--volume-key-file', keyOut('moved'), '--json']);
+      const lost = await cvAsync([
+        'disk',
+        'recover',
+        moved,
+        ...s.kmsFlags(),
+        '--volume-key-file',
+        keyOut('moved'),
+        '--json',
+      ]);
       assert.equal(lost.status, 5, lost.stderr);
       assert.equal((JSON.parse(lost.stdout) as { error: { code: string } }).error.code, 'unwrap_failed');
-      const found = await cvAsync(['disk', 'recover', moved, ...s.kmsFlags(), '--vm-uuid', vm.uuid, '--disk-id', 'disk-0', '--volume-key-file', keyOut('moved')]);
+      const found = await cvAsync([
+        'disk',
+        'recover',
+        moved,
+        ...s.kmsFlags(),
+        '--vm-uuid',
+        vm.uuid,
+        '--disk-id',
+        'disk-0',
+        '--volume-key-file',
+        keyOut('moved'),
+      ]);
       assert.equal(found.status, 0, found.stderr);
     } finally {
       await rename(moved, extent);
@@ -194,10 +332,36 @@ describe('disk recover with KMS access', () => {
     await writeFile(foreign, Buffer.alloc(20 * MiB));
     const vk = keyOut('foreign-vk');
     await writeFile(vk, seededBytes(64, 9), { mode: 0o600 });
-    const fmt = await runAsync('cryptsetup', ['luksFormat', '--batch-mode', '--type', 'luks2', '--pbkdf', 'pbkdf2', '--pbkdf-force-iterations', '1000', '--key-size', '512', '--volume-key-file', vk, foreign, vk]);
+    const fmt = await runAsync('cryptsetup', [
+      'luksFormat',
+      '--batch-mode',
+      '--type',
+      'luks2',
+      '--pbkdf',
+      'pbkdf2',
+      '--pbkdf-force-iterations',
+      '1000',
+      '--key-size',
+      '512',
+      '--volume-key-file',
+      vk,
+      foreign,
+      vk,
+    ]);
     assert.equal(fmt.status, 0, fmt.stderr);
-    const notOurs = await cvAsync(['disk', 'recover', foreign, ...s.kmsFlags(), '--volume-key-file', keyOut('foreign'), '--json']);
+    const notOurs = await cvAsync([
+      'disk',
+      'recover',
+      foreign,
+      ...s.kmsFlags(),
+      '--volume-key-file',
+      keyOut('foreign'),
+      '--json',
+    ]);
     assert.equal(notOurs.status, 1, notOurs.stderr);
-    assert.equal((JSON.parse(notOurs.stdout) as { error: { code: string } }).error.code, 'not_cryptvisor_disk');
+    assert.equal(
+      (JSON.parse(notOurs.stdout) as { error: { code: string } }).error.code,
+      'not_cryptvisor_disk',
+    );
   });
 });

@@ -34,7 +34,12 @@ describe('disk recover with pykmip-server as the key provider', () => {
     dir = await mkdtemp(join(tmpdir(), 'cv-recover-pykmip-'));
     if (!PEERS.every((p) => havePeer(p))) return;
     server = await startPykmipServer();
-    client = new KmipClient({ servers: [{ host: server.host, port: server.port }], ca: server.pki.ca, cert: server.pki.clientCert, key: server.pki.clientKey });
+    client = new KmipClient({
+      servers: [{ host: server.host, port: server.port }],
+      ca: server.pki.ca,
+      cert: server.pki.clientCert,
+      key: server.pki.clientKey,
+    });
     keyId = await client.create({ algorithm: 'AES', length: 256, usageMask: ['Encrypt', 'Decrypt'] });
     await client.activate(keyId);
     const kek = (await client.get(keyId)).material;
@@ -42,7 +47,11 @@ describe('disk recover with pykmip-server as the key provider', () => {
     dekHex = dek.use((b) => b.toString('hex'));
     img = join(dir, 'disk.img');
     try {
-      await formatImage(img, { sizeBytes: data.length, volumeKey: dek, binding: { kek, keyProviderId: 'pykmip', keyId } });
+      await formatImage(img, {
+        sizeBytes: data.length,
+        volumeKey: dek,
+        binding: { kek, keyProviderId: 'pykmip', keyId },
+      });
       const opened = await openImage(img, dek);
       await opened.device.write(0, data);
       await opened.close();
@@ -57,7 +66,16 @@ describe('disk recover with pykmip-server as the key provider', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  const flags = () => ['--kms', `${server?.host}:${server?.port}`, '--ca', server?.pki.paths.ca as string, '--cert', server?.pki.paths.clientCert as string, '--key', server?.pki.paths.clientKey as string];
+  const flags = () => [
+    '--kms',
+    `${server?.host}:${server?.port}`,
+    '--ca',
+    server?.pki.paths.ca as string,
+    '--cert',
+    server?.pki.paths.clientCert as string,
+    '--key',
+    server?.pki.paths.clientKey as string,
+  ];
 
   it('recovers the volume key and serves the disk: nbdcopy reads the original', async (t) => {
     if (!needPeers(t, ...PEERS, 'nbdcopy')) return;
@@ -83,11 +101,27 @@ describe('disk recover with pykmip-server as the key provider', () => {
   it('after Revoke the key is refused (5); after Destroy PyKMIP no longer knows it (3)', async (t) => {
     if (!needPeers(t, ...PEERS)) return;
     await client.revoke(keyId, 'CessationOfOperation');
-    const revoked = await cvAsync(['disk', 'recover', img, ...flags(), '--volume-key-file', join(dir, 'no1.key'), '--json']);
+    const revoked = await cvAsync([
+      'disk',
+      'recover',
+      img,
+      ...flags(),
+      '--volume-key-file',
+      join(dir, 'no1.key'),
+      '--json',
+    ]);
     assert.equal(revoked.status, 5, revoked.stdout + revoked.stderr);
     assert.equal((JSON.parse(revoked.stdout) as { error: { code: string } }).error.code, 'key_revoked');
     await client.destroy(keyId);
-    const destroyed = await cvAsync(['disk', 'recover', img, ...flags(), '--volume-key-file', join(dir, 'no2.key'), '--json']);
+    const destroyed = await cvAsync([
+      'disk',
+      'recover',
+      img,
+      ...flags(),
+      '--volume-key-file',
+      join(dir, 'no2.key'),
+      '--json',
+    ]);
     // PyKMIP deletes a destroyed object outright (our KMS keeps it in state Destroyed: key_destroyed).
     assert.equal(destroyed.status, 3, destroyed.stdout + destroyed.stderr);
     assert.equal((JSON.parse(destroyed.stdout) as { error: { code: string } }).error.code, 'key_not_found');

@@ -39,12 +39,27 @@ export async function startRecoveryStack(opts: { agent?: boolean } = {}): Promis
   const root = await mkdtemp(join(tmpdir(), 'cv-recovery-'));
   const data = join(root, 'D');
   const kmsInit = await initKms({ dataDir: join(data, 'kms'), sans: ['127.0.0.1', 'localhost'] });
-  let kms: RunningKms | undefined = await startKms({ dataDir: join(data, 'kms'), host: '127.0.0.1', port: 0, logLevel: 'silent' });
+  let kms: RunningKms | undefined = await startKms({
+    dataDir: join(data, 'kms'),
+    host: '127.0.0.1',
+    port: 0,
+    logLevel: 'silent',
+  });
   const kmsPort = kms.port;
   await mkdir(join(data, 'run'), { recursive: true });
-  await writeFile(join(data, 'run', 'endpoints.json'), JSON.stringify({ kms: { kmip: `127.0.0.1:${kmsPort}` } }));
-  const [ca, cert, key] = await Promise.all([kmsInit.ca, kmsInit.adminCert, kmsInit.adminKey].map((f) => readFile(f, 'utf8')));
-  const admin = new KmipClient({ servers: [{ host: '127.0.0.1', port: kmsPort }], ca: ca as string, cert: cert as string, key: key as string });
+  await writeFile(
+    join(data, 'run', 'endpoints.json'),
+    JSON.stringify({ kms: { kmip: `127.0.0.1:${kmsPort}` } }),
+  );
+  const [ca, cert, key] = await Promise.all(
+    [kmsInit.ca, kmsInit.adminCert, kmsInit.adminKey].map((f) => readFile(f, 'utf8')),
+  );
+  const admin = new KmipClient({
+    servers: [{ host: '127.0.0.1', port: kmsPort }],
+    ca: ca as string,
+    cert: cert as string,
+    key: key as string,
+  });
 
   let agent: RunningAgent | undefined;
   let center: ClientTls | undefined;
@@ -53,7 +68,9 @@ export async function startRecoveryStack(opts: { agent?: boolean } = {}): Promis
     const init = await initAgent(dir, join(data, 'datastore'));
     center = await centerTls(root, dir);
     agent = await startAgent({ dataDir: dir });
-    const enrolled = await agentCall(agent.port, center, 'POST', '/api/v1/enroll', { token: init.enrollmentToken });
+    const enrolled = await agentCall(agent.port, center, 'POST', '/api/v1/enroll', {
+      token: init.enrollmentToken,
+    });
     assert.equal(enrolled.status, 200);
   }
   const call = (method: string, path: string, body?: unknown) => {
@@ -72,13 +89,24 @@ export async function startRecoveryStack(opts: { agent?: boolean } = {}): Promis
       await admin.activate(keyId);
       if (agent) {
         const kek = (await admin.get(keyId)).material;
-        const pushed = await call('PUT', `/api/v1/keys/kms1/${keyId}`, { key: kek.use((b) => b.toString('base64')) });
+        const pushed = await call('PUT', `/api/v1/keys/kms1/${keyId}`, {
+          key: kek.use((b) => b.toString('base64')),
+        });
         kek.dispose();
         assert.equal(pushed.status, 200);
       }
       return keyId;
     },
-    kmsFlags: () => ['--kms', `127.0.0.1:${kmsPort}`, '--ca', kmsInit.ca, '--cert', kmsInit.adminCert, '--key', kmsInit.adminKey],
+    kmsFlags: () => [
+      '--kms',
+      `127.0.0.1:${kmsPort}`,
+      '--ca',
+      kmsInit.ca,
+      '--cert',
+      kmsInit.adminCert,
+      '--key',
+      kmsInit.adminKey,
+    ],
     async stopAgent() {
       await agent?.close();
       agent = undefined;

@@ -36,7 +36,12 @@ interface Run {
 
 function bash(script: string, cwd: string, env: NodeJS.ProcessEnv, timeoutMs: number): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn('bash', ['-e', '-o', 'pipefail', '-c', script], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const child = spawn('bash', ['-e', '-o', 'pipefail', '-c', script], {
+      cwd,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));
@@ -82,7 +87,10 @@ test('README five-minute tour: every block runs against cryptvisor up', { timeou
     XDG_CONFIG_HOME: join(root, 'config'),
     CRYPTVISOR_DATA: data,
   };
-  const up = spawn(process.execPath, [CLI, 'up', '--data', data, '--hosts', '2', '--no-examples'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const up = spawn(process.execPath, [CLI, 'up', '--data', data, '--hosts', '2', '--no-examples'], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   t.after(() => {
     // Never leave a process behind: the supervisor, then each service by its pid file.
     if (up.exitCode === null) up.kill('SIGKILL');
@@ -105,7 +113,10 @@ test('README five-minute tour: every block runs against cryptvisor up', { timeou
   const exited = new Promise<number | null>((r) => up.once('exit', (c) => r(c)));
   const deadline = Date.now() + 300_000;
   while (!/^ready$/m.test(upOut)) {
-    assert.ok(Date.now() < deadline && up.exitCode === null, `cryptvisor up is ready (output:\n${upOut.slice(-3000)})`);
+    assert.ok(
+      Date.now() < deadline && up.exitCode === null,
+      `cryptvisor up is ready (output:\n${upOut.slice(-3000)})`,
+    );
     await new Promise((r) => setTimeout(r, 200));
   }
 

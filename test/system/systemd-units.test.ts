@@ -14,7 +14,9 @@ import { CLI, runAsync } from '../support/cli.js';
 import { needPeers } from '../support/peers.js';
 
 const DIR = fileURLToPath(new URL('../../../contrib/systemd/', import.meta.url));
-const UNITS = readdirSync(DIR).filter((f) => f.endsWith('.service')).sort();
+const UNITS = readdirSync(DIR)
+  .filter((f) => f.endsWith('.service'))
+  .sort();
 
 type Unit = Map<string, Map<string, string[]>>;
 
@@ -57,7 +59,11 @@ const HARDENING: Readonly<Record<string, string>> = {
 };
 
 test('there is a unit for each service: kms, center, agent', () => {
-  assert.deepEqual(UNITS, ['cryptvisor-agent.service', 'cryptvisor-center.service', 'cryptvisor-kms.service']);
+  assert.deepEqual(UNITS, [
+    'cryptvisor-agent.service',
+    'cryptvisor-center.service',
+    'cryptvisor-kms.service',
+  ]);
 });
 
 for (const file of UNITS) {
@@ -66,7 +72,8 @@ for (const file of UNITS) {
     assert.deepEqual([...u.keys()], ['Unit', 'Service', 'Install']);
     assert.ok(one(u, 'Unit', 'Description'));
     assert.equal(one(u, 'Install', 'WantedBy'), 'multi-user.target');
-    for (const [key, want] of Object.entries(HARDENING)) assert.equal(one(u, 'Service', key), want, `${file}: ${key}=${want}`);
+    for (const [key, want] of Object.entries(HARDENING))
+      assert.equal(one(u, 'Service', key), want, `${file}: ${key}=${want}`);
     assert.match(one(u, 'Service', 'User') ?? '', /^cryptvisor-/, 'a dedicated system user');
     assert.equal(one(u, 'Service', 'Restart'), 'on-failure');
     const svc = /^cryptvisor-(kms|center|agent)\.service$/.exec(file)?.[1] as string;
@@ -76,7 +83,11 @@ for (const file of UNITS) {
     assert.equal(exec[0], '/usr/bin/node');
     assert.equal(exec[1], '/opt/cryptvisor/bin/cryptvisor.js');
     assert.deepEqual(exec.slice(2, 4), [svc, 'serve']);
-    assert.equal(exec[exec.indexOf('--data') + 1], `/var/lib/cryptvisor/${svc}`, 'the data directory is the StateDirectory');
+    assert.equal(
+      exec[exec.indexOf('--data') + 1],
+      `/var/lib/cryptvisor/${svc}`,
+      'the data directory is the StateDirectory',
+    );
     // Every flag of the ExecStart line is one the real command documents.
     const help = await runAsync(process.execPath, [CLI, svc, 'serve', '--help']);
     assert.equal(help.status, 0, help.stderr);
