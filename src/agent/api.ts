@@ -8,7 +8,7 @@ import type { TLSSocket } from 'node:tls';
 import { SecretBytes } from '../crypto/index.js';
 import { toCryptvisorError } from '../common/errors.js';
 import type { Logger } from '../common/logging.js';
-import { AgentError } from './errors.js';
+import { AgentError, decodeName } from './errors.js';
 import { ESCROW_ROUTES } from './escrow.js';
 import type { Enrollment } from './enrollment.js';
 import type { DumpWriter } from './dumps.js';
@@ -73,14 +73,6 @@ function secretFrom(body: Body, name: string, length: number): SecretBytes {
     throw new AgentError('invalid_request', `"${name}" must decode to ${length} bytes`);
   }
   return SecretBytes.from(buf, { zeroSource: true });
-}
-
-function decodeName(p: string | undefined): string {
-  try {
-    return decodeURIComponent(p ?? '');
-  } catch {
-    throw new AgentError('invalid_request', 'malformed path');
-  }
 }
 
 const ROUTES: readonly Route[] = [

@@ -49,3 +49,12 @@ export class AgentError extends CryptvisorError {
 }
 
 export const AGENT_ERROR_CODES = Object.keys(KINDS) as AgentErrorCode[];
+
+/** A VM name from a route's path segment; a malformed escape is the caller's error, not ours. */
+export function decodeName(p: string | undefined): string {
+  try {
+    return decodeURIComponent(p ?? '');
+  } catch {
+    throw new AgentError('invalid_request', 'malformed path');
+  }
+}

@@ -22,7 +22,7 @@ import {
   type Luks2Header,
 } from '../luks/index.js';
 import type { ApiContext } from './api.js';
-import { AgentError } from './errors.js';
+import { AgentError, decodeName } from './errors.js';
 
 export const ESCROW_TOKEN_TYPE = 'cryptvisor-escrow';
 const MAX_TOKENS = 32;
@@ -139,14 +139,6 @@ export async function clearEscrow(c: ApiContext, name: string): Promise<{ disks:
   return { disks };
 }
 
-function decodeName(p: string | undefined): string {
-  try {
-    return decodeURIComponent(p ?? '');
-  } catch {
-    throw new AgentError('invalid_request', 'malformed path');
-  }
-}
-
 /** The escrow passphrase of a request: base64 of 1 to 512 bytes; the decoded buffer is owned by the result. */
 function passphraseFrom(body: Record<string, unknown>): SecretBytes {
   const v = body['passphrase'];
@@ -189,8 +181,17 @@ export const ESCROW_ROUTES: readonly { method: string; pattern: RegExp; handler:
       const id = body['escrowId'];
       if (typeof id !== 'string' || !ESCROW_ID.test(id)) throw new AgentError('invalid_request', '"escrowId" must be a KMIP object ID');
       const kdf = kdfFrom(body);
-      return setEscrow(c, decodeName(n), id, passphraseFrom(body), kdf);
+      const name = decodeName(n);
+      const passphrase = passphraseFrom(body);
+      return c.vms.exclusive(name, () => setEscrow(c, name, id, passphrase, kdf)).finally(() => passphrase.dispose());
     },
   },
-  { method: 'DELETE', pattern: PATH, handler: async (c, [n]) => clearEscrow(c, decodeName(n)) },
+  {
+    method: 'DELETE',
+    pattern: PATH,
+    handler: async (c, [n]) => {
+      const name = decodeName(n);
+      return c.vms.exclusive(name, () => clearEscrow(c, name));
+    },
+  },
 ];

@@ -5,19 +5,11 @@
  */
 import type { ApiContext } from './api.js';
 import { cloneVm } from './clone.js';
-import { AgentError } from './errors.js';
+import { AgentError, decodeName } from './errors.js';
 import type { KeyRef } from './keys.js';
 import { shredVm } from './shred.js';
 
 type Body = Record<string, unknown>;
-
-function decodeName(p: string | undefined): string {
-  try {
-    return decodeURIComponent(p ?? '');
-  } catch {
-    throw new AgentError('invalid_request', 'malformed path');
-  }
-}
 
 function cloneTarget(body: Body): KeyRef | null {
   const t = body['target'];

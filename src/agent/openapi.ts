@@ -53,6 +53,13 @@ export const OPENAPI = Object.freeze({
     '/api/v1/vms/import': { post: { summary: 'import a raw image or a VMDK monolithicFlat disk', requestBody: body({ type: 'object', required: ['name'], properties: { name: { type: 'string' }, raw: { type: 'string' }, vmdk: { type: 'string' }, encryption: keyRef } }), responses: ok(vmRef) } },
     '/api/v1/vms/register': { post: { summary: 'register a VM folder on this host', requestBody: body({ type: 'object', required: ['path'], properties: { path: { type: 'string' }, force: { type: 'boolean' } } }), responses: ok(vmRef) } },
     '/api/v1/vms/{name}': { get: { summary: 'one VM', responses: ok(vmRef) }, delete: { summary: 'delete a powered-off VM and its folder', responses: ok({ type: 'object' }) } },
+    '/api/v1/vms/{name}/escrow': {
+      get: { summary: "each disk's escrow keyslots and the escrow secret ID they were made from (no secret)", responses: ok({ type: 'object' }) },
+      put: { summary: 'replace the escrow keyslots of every disk with one argon2id keyslot opened by this passphrase (optional argon2id costs)', requestBody: body({ type: 'object', required: ['escrowId', 'passphrase'], properties: { escrowId: { type: 'string' }, passphrase: { type: 'string', format: 'byte' }, argon2id: { type: 'object', properties: { time: { type: 'integer' }, memory: { type: 'integer' }, parallelism: { type: 'integer' } } } } }), responses: ok({ type: 'object' }) },
+      delete: { summary: 'wipe every escrow keyslot of every disk', responses: ok({ type: 'object' }) },
+    },
+    '/api/v1/vms/{name}/clone': { post: { summary: 'clone a powered-off VM under its own KEK (target); newKeys: new DEKs, data re-encrypted', requestBody: body({ type: 'object', required: ['name'], properties: { name: { type: 'string' }, target: keyRef, newKeys: { type: 'boolean' } } }), responses: ok(vmRef) } },
+    '/api/v1/vms/{name}/shred': { post: { summary: "crypto-shred on this host: power off, erase every keyslot, drop the VM's keys and DEKs", responses: ok({ type: 'object' }) } },
     '/api/v1/vms/{name}/{action}': {
       post: {
         summary: 'power-on (resumes a suspended VM), power-off, suspend and snapshot (state sealed under the home DEK; QEMU runtime only), unregister, encrypt (KEK ref), decrypt, rekey (KEK ref, deep: bool), forget. encrypt, decrypt and rekey are idempotent: asked again while the same conversion runs, the request waits for it; asked again once it is done, it returns the VM. A conversion keeps running when the caller disconnects.',

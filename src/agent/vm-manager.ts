@@ -251,6 +251,14 @@ export class VmManager {
     return this.#view(this.#get(name));
   }
 
+  /**
+   * Runs fn in the VM's queue, after and before every other operation on it: for changes made
+   * outside this class (escrow keyslots) that must not interleave with a conversion's header writes.
+   */
+  async exclusive<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    return this.#serial(this.#get(name), fn);
+  }
+
   /** Every KEK the registered VMs need, for center after a restart. */
   neededKeys(): KeyRef[] {
     const seen = new Map<string, KeyRef>();
