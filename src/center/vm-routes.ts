@@ -5,6 +5,7 @@
  * operation needs (an encrypted VM) before the task starts, and checks the VM and host exist so
  * those errors come at once.
  */
+import { CommonError } from '../common/errors.js';
 import { CenterError } from './errors.js';
 import type { Privilege } from './privileges.js';
 import type { RequestContext, Route } from './routes.js';
@@ -16,6 +17,44 @@ const name = (c: RequestContext): string => c.params['name']!;
 const NAME = { type: 'string', required: true, pattern: NAME_PATTERN, max: 64 } as const;
 const POLICY = { type: 'string', max: 128 } as const;
 const SIZE = { type: 'number', required: true, min: 4096, max: 2 ** 50 } as const;
+/** A path on the host: absolute, no commas (QEMU's option syntax) nor control characters. */
+const HOST_PATH = { type: 'string', max: 4096, pattern: /^\/[^,\0-\x1f]*$/ } as const;
+
+/**
+ * The runtime fields of POST /api/v1/vms (extras beyond DESIGN §10): the agent's `runtime` spec
+ * (docs/agent.md, "VM runtime"), which the agent checks again. Limits match the agent's.
+ */
+const RUNTIME_BODY = {
+  qemu: { type: 'boolean' },
+  kernel: HOST_PATH,
+  initrd: HOST_PATH,
+  append: { type: 'string', max: 4096, pattern: /^[^\0\n\r]*$/ },
+  memoryMiB: { type: 'number', min: 1, max: 1024 * 1024 },
+  cpus: { type: 'number', min: 1, max: 256 },
+} as const;
+
+type RuntimeBody = Partial<{
+  qemu: boolean;
+  kernel: string;
+  initrd: string;
+  append: string;
+  memoryMiB: number;
+  cpus: number;
+}>;
+
+/** The agent's runtime spec from the body, or null when the body asks for none. */
+export function runtimeSpec(b: RuntimeBody): Record<string, unknown> | null {
+  const given = Object.keys(RUNTIME_BODY).filter((k) => b[k as keyof RuntimeBody] !== undefined);
+  if (given.length === 0) return null;
+  if (b.qemu !== true)
+    throw new CenterError(
+      'invalid_request',
+      `the runtime fields (${given.map((k) => `"${k}"`).join(', ')}) need "qemu": true`,
+    );
+  if (b.kernel === undefined)
+    throw new CenterError('invalid_request', '"qemu": true needs "kernel" (direct kernel boot)');
+  return Object.fromEntries(given.map((k) => [k, b[k as keyof RuntimeBody]]));
+}
 
 function diskSizes(list: string): number[] {
   const sizes = list.split(',').map((s) => Number(s.trim()));
@@ -89,19 +128,27 @@ export const VM_ROUTES: readonly Route[] = [
   {
     method: 'POST',
     path: '/api/v1/vms',
-    summary: 'create a VM on a host, encrypted under a policy (a new KEK) or plain (task)',
+    summary:
+      'create a VM on a host, encrypted under a policy (a new KEK) or plain; optionally with the QEMU runtime (task)',
     privilege: 'VirtualMachine.Inventory',
     status: 202,
-    body: { name: NAME, host: NAME, disks: { type: 'string', required: true, max: 1024 }, policy: POLICY },
+    body: {
+      name: NAME,
+      host: NAME,
+      disks: { type: 'string', required: true, max: 1024 },
+      policy: POLICY,
+      ...RUNTIME_BODY,
+    },
     handler: async (c) => {
-      const b = c.body as { name: string; host: string; disks: string; policy?: string };
+      const b = c.body as { name: string; host: string; disks: string; policy?: string } & RuntimeBody;
       const disks = diskSizes(b.disks);
+      const runtime = runtimeSpec(b);
       await newVmChecks(c, b.name, b.host, b.policy);
       return startTask(
         c,
         'vm.create',
         b.name,
-        { name: b.name, host: b.host, disks, policy: b.policy ?? null },
+        { name: b.name, host: b.host, disks, policy: b.policy ?? null, runtime },
         b.policy !== undefined ? ['Cryptographer.EncryptNew'] : [],
       );
     },
@@ -206,6 +253,20 @@ export const VM_ROUTES: readonly Route[] = [
     'snapshot a running VM: its state sealed on the datastore (task)',
     'VirtualMachine.PowerOps',
   ),
+  {
+    method: 'POST',
+    path: '/api/v1/vms/{name}/revert',
+    summary: 'revert a VM to a snapshot: not supported (snapshots hold memory and device state, not disks)',
+    privilege: 'VirtualMachine.PowerOps',
+    body: { snapshot: { type: 'string', required: true, max: 128 } },
+    handler: async (c) => {
+      await c.svc.vms.locate(name(c));
+      throw new CommonError(
+        'not_supported',
+        `reverting VM ${name(c)} to a snapshot is not supported: a snapshot holds memory and device state only, and the disks have changed since`,
+      );
+    },
+  },
   vmOperation(
     'unregister',
     'unregister a VM from its host; its folder stays on the datastore (task)',

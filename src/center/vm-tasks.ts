@@ -171,11 +171,18 @@ const create: TaskKind = {
     const policy = optParam(p, 'policy');
     const disks = p['disks'];
     if (!Array.isArray(disks)) throw new CenterError('invalid_request', 'the task has no disk sizes');
+    // The QEMU runtime spec (vm-routes.ts runtimeSpec), passed to the agent as is; null: none.
+    const runtime = p['runtime'];
     const kek = policy ? await ctx.step('kek', () => svc.policies.kekFor(policy, name)) : null;
     if (kek) await pushKek(svc, host, kek);
     const v = await ctx.step('agent.create', () =>
       madeOnce(svc, host, name, kek, () =>
-        svc.hosts.call<AgentVm>(host, 'POST', '/api/v1/vms', { name, disks, encryption: kek }),
+        svc.hosts.call<AgentVm>(host, 'POST', '/api/v1/vms', {
+          name,
+          disks,
+          encryption: kek,
+          ...(runtime && typeof runtime === 'object' ? { runtime } : {}),
+        }),
       ),
     );
     await ctx.step('inventory', () => svc.store.addVm(name, host.name, policy).then(() => true));

@@ -38,6 +38,44 @@ const SIZE: OptionSpec = {
   valueName: 'SIZE',
 };
 
+/** vm create's runtime flags (extras beyond DESIGN §10; docs/center.md "The QEMU runtime"). */
+const RUNTIME_OPTIONS: readonly OptionSpec[] = [
+  { name: 'qemu', type: 'boolean', help: 'run the VM in QEMU at power-on (needs --kernel)' },
+  {
+    name: 'kernel',
+    type: 'string',
+    help: 'the kernel for direct boot (a path on the host)',
+    valueName: 'PATH',
+  },
+  { name: 'initrd', type: 'string', help: 'the initrd (a path on the host)', valueName: 'PATH' },
+  { name: 'append', type: 'string', help: 'the kernel command line', valueName: 'STR' },
+  { name: 'memory', type: 'string', help: 'guest memory in MiB (default 256)', valueName: 'MIB' },
+  { name: 'cpus', type: 'string', help: 'virtual CPUs (default 1)', valueName: 'N' },
+];
+
+function count(ctx: CommandContext, name: string): number | undefined {
+  const v = str(ctx.args, name);
+  if (v === undefined) return undefined;
+  if (!/^[1-9][0-9]{0,6}$/.test(v))
+    throw new CommonError('usage', `--${name} must be a positive whole number`);
+  return Number(v);
+}
+
+/** The REST body's runtime fields from the flags; center checks them (and that --qemu is given). */
+function runtimeFlags(ctx: CommandContext): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (flag(ctx.args, 'qemu')) out['qemu'] = true;
+  for (const k of ['kernel', 'initrd', 'append'] as const) {
+    const v = str(ctx.args, k);
+    if (v !== undefined) out[k] = v;
+  }
+  const memoryMiB = count(ctx, 'memory');
+  const cpus = count(ctx, 'cpus');
+  if (memoryMiB !== undefined) out['memoryMiB'] = memoryMiB;
+  if (cpus !== undefined) out['cpus'] = cpus;
+  return out;
+}
+
 /** --policy P or --plain, exactly one (create and import). */
 function policyOrPlain(ctx: CommandContext): { policy?: string } {
   const policy = str(ctx.args, 'policy');
@@ -87,6 +125,7 @@ export const VM_COMMANDS: readonly CommandSpec[] = [
       },
       POLICY,
       PLAIN,
+      ...RUNTIME_OPTIONS,
       NO_WAIT,
       DATA_OPTION,
     ],
@@ -98,6 +137,7 @@ export const VM_COMMANDS: readonly CommandSpec[] = [
         host: str(ctx.args, 'host'),
         disks,
         ...policy,
+        ...runtimeFlags(ctx),
       });
     },
     human: humanVm,
@@ -177,6 +217,20 @@ export const VM_COMMANDS: readonly CommandSpec[] = [
   operation('suspend', 'suspend a running VM'),
   operation('resume', 'resume a suspended VM'),
   operation('snapshot', 'snapshot a running VM'),
+  {
+    path: ['vm', 'revert'],
+    summary: 'revert a VM to a snapshot (not supported: snapshots hold no disk state)',
+    positionals: [
+      { name: 'name', required: true },
+      { name: 'snapshot', required: true },
+    ],
+    options: [DATA_OPTION],
+    async run(ctx) {
+      return (await remote(ctx)).call('POST', path(pos(ctx.args, 'name'), '/revert'), {
+        snapshot: pos(ctx.args, 'snapshot'),
+      });
+    },
+  },
   {
     path: ['vm', 'register'],
     summary: 'register a VM folder on the datastore with a host',
