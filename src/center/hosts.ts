@@ -11,9 +11,9 @@ import { join } from 'node:path';
 import type { Logger } from '../common/logging.js';
 import { normalizeFingerprint } from './client.js';
 import { CenterError } from './errors.js';
-import { jsonRequest } from './json-request.js';
+import { AgentConnections } from './agent-connections.js';
+import { isRetryable, jsonRequest } from './json-request.js';
 import type { KekCache } from './kek-cache.js';
-import { pinnedConnect, PinMismatchError } from './pinned-tls.js';
 import type { ProviderManager } from './providers.js';
 import type { CenterStore, HostRecord } from './store/index.js';
 
@@ -50,7 +50,17 @@ export class HostManager {
     private readonly logger: Logger,
   ) {}
 
-  /** One call of the agent API on a pinned mutual-TLS connection. */
+  /** Pinned mutual-TLS connections to the agents, kept alive for reuse. */
+  private readonly connections = new AgentConnections(async () => {
+    const pki = join(this.dataDir, 'pki');
+    const [cert, key] = await Promise.all([
+      readFile(join(pki, 'center-client.pem'), 'utf8'),
+      readFile(join(pki, 'center-client.key'), 'utf8'),
+    ]);
+    return { cert, key };
+  });
+
+  /** One call of the agent API on a pinned mutual-TLS connection (a new one, or one kept from before). */
   async call<T>(
     h: Pick<HostRecord, 'url' | 'fingerprint'>,
     method: string,
@@ -58,27 +68,15 @@ export class HostManager {
     body?: unknown,
   ): Promise<T> {
     const url = new URL(path, h.url);
-    const pki = join(this.dataDir, 'pki');
-    const [cert, key] = await Promise.all([
-      readFile(join(pki, 'center-client.pem'), 'utf8'),
-      readFile(join(pki, 'center-client.key'), 'utf8'),
-    ]);
     const unreachable = (message: string, cause?: unknown): CenterError =>
       new CenterError('host_unreachable', message, { cause });
-    let socket;
+    const opts = { agent: this.connections.for(url, h.fingerprint), unreachable };
     try {
-      socket = await pinnedConnect(
-        url.hostname.replace(/^\[(.*)\]$/, '$1'),
-        Number(url.port || 443),
-        h.fingerprint,
-        { cert, key },
-      );
+      return await jsonRequest<T>(url, method, body, opts);
     } catch (err) {
-      throw err instanceof PinMismatchError
-        ? unreachable(`agent at ${url.origin}: ${err.message}`)
-        : unreachable(`cannot reach the agent at ${url.origin}: ${(err as Error).message}`, err);
+      if (!isRetryable(err)) throw err;
+      return jsonRequest<T>(url, method, body, opts);
     }
-    return jsonRequest<T>(url, method, body, { socket, unreachable });
   }
 
   /** Gets a key from its provider and sends it to the agent at `path`; the key is zeroed after. */
@@ -263,6 +261,7 @@ export class HostManager {
   async close(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     await this.running;
+    this.connections.close();
   }
 }
 

@@ -1,5 +1,5 @@
 /** One JSON request over HTTPS (to center or to an agent): `{"error":{code,message}}` answers reject as CenterRemoteError. */
-import { request } from 'node:https';
+import { request, type Agent } from 'node:https';
 import type { TLSSocket } from 'node:tls';
 import { CenterRemoteError } from './errors.js';
 
@@ -8,10 +8,19 @@ export interface JsonRequestOptions {
   readonly ca?: string | undefined;
   /** An already verified (pinned) TLS connection to send the request on. */
   readonly socket?: TLSSocket | undefined;
+  /** An HTTPS agent that makes (pinned) connections and keeps them for reuse. */
+  readonly agent?: Agent | undefined;
   readonly token?: string | undefined;
   readonly timeoutMs?: number;
   /** The error for a peer that cannot be reached or answers garbage. */
   unreachable(message: string, cause?: unknown): Error;
+}
+
+const RETRYABLE = new WeakSet<Error>();
+
+/** True for the failure of a request sent on a reused connection that the peer had closed: send it again. */
+export function isRetryable(err: unknown): boolean {
+  return err instanceof Error && RETRYABLE.has(err);
 }
 
 export function jsonRequest<T>(
@@ -34,6 +43,7 @@ export function jsonRequest<T>(
         },
         ...(opts.ca ? { ca: opts.ca } : {}),
         ...(socket ? { createConnection: () => socket } : {}),
+        ...(opts.agent ? { agent: opts.agent } : {}),
         timeout: opts.timeoutMs ?? 30_000,
       },
       (res) => {
@@ -63,7 +73,13 @@ export function jsonRequest<T>(
       },
     );
     req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', (err) => reject(opts.unreachable(`cannot reach ${url.origin}: ${err.message}`, err)));
+    req.on('error', (err) => {
+      const e = opts.unreachable(`cannot reach ${url.origin}: ${err.message}`, err);
+      // A kept-alive connection the peer closed just as it was reused: nothing was processed.
+      const code = (err as NodeJS.ErrnoException).code;
+      if (req.reusedSocket && (code === 'ECONNRESET' || code === 'EPIPE')) RETRYABLE.add(e);
+      reject(e);
+    });
     req.end(data);
   });
 }
