@@ -252,9 +252,15 @@ const rekey: TaskKind = {
       if (deep) assertOff(v, 'a deep rekey');
       return vmKeys(v);
     });
-    const kek = await ctx.step('kek', () => newKek(svc, `kek-${name}`));
+    // The new KEK is the one the VM's policy gives (its provider; for a shared-scope policy its
+    // shared KEK, rotated on its schedule); a VM under no policy gets one at the default provider.
+    const kek = await ctx.step('kek', () =>
+      policy ? svc.policies.kekFor(policy, name) : newKek(svc, `kek-${name}`),
+    );
     for (const k of [...keys, kek]) await pushKek(svc, host, k);
     const v = await agentOperation(ctx, host, name, 'rekey', { ...kek, deep });
+    // A deep rekey writes new headers without the old escrow keyslots: the policy's come back.
+    if (deep && policy) await ctx.step('escrow', () => svc.policies.applyEscrow(vmJson(v, host.name, policy), policy));
     return done(ctx, v, host.name, policy);
   },
 };
