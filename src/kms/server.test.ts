@@ -65,15 +65,20 @@ test('kms init: root key 0600, PKI, refuses a second init; --join shares the roo
 });
 
 test('startKms: a data dir served on a free port; admin sees all; others only their own', async (t) => {
-  const d = await tmp(t);
+  // Not tmp(t): after-hooks run in the order they were added, and the KMS must close (its last
+  // audit records committed and synced) before its directory is removed.
+  const d = await mkdtemp(join(tmpdir(), 'cv-kms-server-'));
+  const running: { kms?: Awaited<ReturnType<typeof startKms>> } = {};
+  t.after(async () => {
+    for (const c of clients) c.destroy();
+    await running.kms?.close();
+    await rm(d, { recursive: true, force: true });
+  });
   const { pkiDir } = await initKms({ dataDir: d });
   await issueCertificate(pkiDir, 'alice', { kind: 'client' });
   await issueCertificate(pkiDir, 'bob', { kind: 'client' });
   const kms = await startKms({ dataDir: d, host: '127.0.0.1', port: 0, logLevel: 'silent' });
-  t.after(async () => {
-    for (const c of clients) c.destroy();
-    await kms.close();
-  });
+  running.kms = kms;
   assert.ok(kms.port > 0);
   const alice = await client(kms.port, pkiDir, 'alice');
   const bob = await client(kms.port, pkiDir, 'bob');
