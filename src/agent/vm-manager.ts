@@ -551,10 +551,11 @@ export class VmManager {
     }
     if (format === 'raw') return FileDevice.open(extent);
     const header = await readImageHeader(extent);
-    const token = await imageToken(extent);
+    const token = getToken(header);
     if (!token?.keyId || !token.keyProviderId) throw new AgentError('datastore_invalid', `disk ${id} of ${rec.config.name} has no wrapped DEK`);
     const kek = this.#o.keys.get({ keyProviderId: token.keyProviderId, keyId: token.keyId });
-    const opened = await withSecret(unwrapDiskKey(header, kek, { vmUuid: rec.config.uuid, diskId: id }), (dek) => openImage(extent, dek));
+    // The DEK comes from an authenticated unwrap bound to this header and this disk: no digest run.
+    const opened = await withSecret(unwrapDiskKey(header, kek, { vmUuid: rec.config.uuid, diskId: id }), (dek) => openImage(extent, dek, { unwrappedFrom: header }));
     images.push(opened);
     return opened.device;
   }

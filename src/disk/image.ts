@@ -193,9 +193,19 @@ export interface OpenedImage {
 }
 
 /** Opens a LUKS2 image with its volume key as a block device of the plaintext payload. */
-export async function openImage(path: string, volumeKey: SecretBytes, opts: { readOnly?: boolean } = {}): Promise<OpenedImage> {
-  const header = await readImageHeader(path);
-  await checkKey(header, volumeKey, 'volume');
+/**
+ * Opens a LUKS2 image for I/O with its volume key, checked against the header's PBKDF2 digest.
+ * `unwrappedFrom`: the header (already read) whose token gave volumeKey by an authenticated unwrap
+ * (AES-GCM over the header's UUID and the disk's place): the key is then known to be this disk's,
+ * and the digest check (a PBKDF2 run, tens of milliseconds, for cryptsetup's sake) is skipped.
+ */
+export async function openImage(
+  path: string,
+  volumeKey: SecretBytes,
+  opts: { readOnly?: boolean; unwrappedFrom?: Luks2Header } = {},
+): Promise<OpenedImage> {
+  const header = opts.unwrappedFrom ?? (await readImageHeader(path));
+  if (!opts.unwrappedFrom) await checkKey(header, volumeKey, 'volume');
   const s = checkSegment(header);
   const size = (await stat(path)).size;
   const payload = s.sizeBytes === 'dynamic' ? size - s.offset : s.sizeBytes;
