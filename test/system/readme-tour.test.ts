@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CLI } from '../support/cli.js';
 import { needPeers } from '../support/peers.js';
+import { holdPreferredKmsPort } from '../support/default-port.js';
 
 const README = fileURLToPath(new URL('../../../README.md', import.meta.url));
 
@@ -68,6 +69,7 @@ function readPid(file: string): number | undefined {
 
 test('README five-minute tour: every block runs against cryptvisor up', { timeout: 900_000 }, async (t) => {
   if (!needPeers(t, 'nbdcopy')) return;
+  await holdPreferredKmsPort(t);
   const blocks = shellBlocks(readFileSync(README, 'utf8'), 'Five-minute tour');
   assert.ok(blocks.length >= 5, 'create, restart, rekey, migrate and recover blocks');
   const root = mkdtempSync(join(tmpdir(), 'cv-tour-'));

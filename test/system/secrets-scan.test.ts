@@ -19,6 +19,7 @@ import { KmipClient } from '../../src/kmip/index.js';
 import { cv as runCv, type CvResult } from '../center/harness.js';
 import { CLI } from '../support/cli.js';
 import { needPeers } from '../support/peers.js';
+import { holdPreferredKmsPort } from '../support/default-port.js';
 
 interface VmJson {
   readonly name: string;
@@ -107,6 +108,7 @@ function forms(secret: Buffer): Buffer[] {
 
 test('after the whole scenario under `cryptvisor up`, no KEK or DEK is in any file, database or log', { timeout: 900_000 }, async (t) => {
   if (!needPeers(t, 'qemu-io')) return;
+  await holdPreferredKmsPort(t);
   const data = mkdtempSync(join(tmpdir(), 'cv-scan-'));
   const env: NodeJS.ProcessEnv = { PATH: process.env['PATH'], HOME: join(data, 'home'), XDG_CONFIG_HOME: join(data, 'config') };
   const up: ChildProcess = spawn(process.execPath, [CLI, 'up', '--data', data, '--hosts', '2'], {
@@ -124,7 +126,16 @@ test('after the whole scenario under `cryptvisor up`, no KEK or DEK is in any fi
     if (up.exitCode === null) up.kill('SIGKILL');
     rmSync(data, { recursive: true, force: true });
   });
-  await waitFor(() => /^ready$/m.test(printed), 300_000, `ready (output so far:\n${printed})`);
+  await waitFor(
+    () => {
+      if (up.exitCode !== null) throw new Error(`up exited (${up.exitCode}) before ready`);
+      return /^ready$/m.test(printed);
+    },
+    300_000,
+    'ready',
+  ).catch((err: Error) => {
+    throw new Error(`${err.message}; up printed:\n${printed}`);
+  });
 
   const cv = async (...args: string[]): Promise<CvResult> => {
     const r = await runCv([...args, '--data', data], { env });

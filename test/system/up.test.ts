@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { connectCenter } from '../../src/center/index.js';
 import { cv as runCv } from '../center/harness.js';
 import { CLI } from '../support/cli.js';
+import { holdPreferredKmsPort } from '../support/default-port.js';
 
 const SERVICES = ['kms', 'center', 'host-1', 'host-2'];
 
@@ -63,6 +64,7 @@ test(
   'cryptvisor up: layout, restart of a killed host, demo, down, a second run (KMS and center killed), Ctrl-C',
   { timeout: 600_000 },
   async (t) => {
+    await holdPreferredKmsPort(t);
     const data = mkdtempSync(join(tmpdir(), 'cv-up-'));
     const env: NodeJS.ProcessEnv = {
       PATH: process.env['PATH'],
