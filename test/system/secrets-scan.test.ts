@@ -20,6 +20,7 @@ import { cv as runCv, type CvResult } from '../center/harness.js';
 import { CLI } from '../support/cli.js';
 import { needPeers } from '../support/peers.js';
 import { holdPreferredKmsPort } from '../support/default-port.js';
+import { alive, pidOf, waitFor } from '../support/up-processes.js';
 
 interface VmJson {
   readonly name: string;
@@ -31,33 +32,6 @@ interface VmJson {
 }
 
 const SERVICES = ['kms', 'center', 'host-1', 'host-2', 'up'];
-
-function pidOf(data: string, name: string): number | undefined {
-  try {
-    const n = Number(readFileSync(join(data, 'run', `${name}.pid`), 'utf8').trim());
-    return Number.isInteger(n) && n > 0 ? n : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function alive(pid: number | undefined): boolean {
-  if (!pid) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function waitFor(check: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 function run(cmd: string, args: readonly string[]): Promise<{ status: number | null; out: string }> {
   return new Promise((resolve, reject) => {

@@ -14,34 +14,9 @@ import { connectCenter } from '../../src/center/index.js';
 import { cv as runCv } from '../center/harness.js';
 import { CLI } from '../support/cli.js';
 import { holdPreferredKmsPort } from '../support/default-port.js';
+import { alive, pidOf, waitFor } from '../support/up-processes.js';
 
 const SERVICES = ['kms', 'center', 'host-1', 'host-2'];
-
-function pidOf(data: string, name: string): number | undefined {
-  try {
-    return Number(readFileSync(join(data, 'run', `${name}.pid`), 'utf8').trim());
-  } catch {
-    return undefined;
-  }
-}
-
-function alive(pid: number | undefined): boolean {
-  if (!pid) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function waitFor(check: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 interface Up {
   readonly child: ChildProcess;
