@@ -13,6 +13,7 @@ import { CenterError } from './errors.js';
 import type { Compliance, PolicyAction } from './policies.js';
 import type { CenterServices } from './routes.js';
 import type { TaskContext, TaskKind } from './tasks.js';
+import { keyPath, param } from './vm-task-helpers.js';
 
 export const RECONCILE_INTERVAL_MS = 5 * 60_000;
 /** The actor of tasks the periodic run starts. */
@@ -36,15 +37,6 @@ const TASK_OF: Readonly<Record<PolicyAction, string>> = {
   rekey: 'policy.rekey',
   escrow: 'policy.escrow',
 };
-
-function param(params: Record<string, unknown>, name: string): string {
-  const v = params[name];
-  if (typeof v !== 'string' || v.length === 0) throw new CenterError('invalid_request', `the task needs "${name}"`);
-  return v;
-}
-
-const keyPath = (k: { keyProviderId: string; keyId: string }): string =>
-  `/api/v1/keys/${encodeURIComponent(k.keyProviderId)}/${encodeURIComponent(k.keyId)}`;
 
 /** Shallow rekey of a VM to the KEK its policy gives (a new one, or the policy's shared one). */
 const POLICY_REKEY: TaskKind = {

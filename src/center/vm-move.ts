@@ -21,42 +21,20 @@ import type { CenterServices } from './routes.js';
 import type { HostRecord } from './store/index.js';
 import { setVmHost } from './store/vm-inventory.js';
 import type { TaskContext, TaskKind } from './tasks.js';
+import { agentVm as agentView, keyPath, param, pushKek, vmKeys, vmPath } from './vm-task-helpers.js';
 import { vmJson, type AgentVm, type VmJson } from './vms.js';
 
 /** The agent's view of a VM also names its folder on the datastore. */
 type PlacedVm = AgentVm & { readonly path: string };
 
-const vmPath = (name: string, rest = ''): string => `/api/v1/vms/${encodeURIComponent(name)}${rest}`;
-const keyPath = (r: KeyRef): string =>
-  `/api/v1/keys/${encodeURIComponent(r.keyProviderId)}/${encodeURIComponent(r.keyId)}`;
-const sameKey = (a: KeyRef, b: KeyRef): boolean => a.keyProviderId === b.keyProviderId && a.keyId === b.keyId;
+const agentVm = (svc: CenterServices, host: HostRecord, name: string): Promise<PlacedVm> =>
+  agentView<PlacedVm>(svc, host, name);
 
-function param(p: Record<string, unknown>, name: string): string {
-  const v = p[name];
-  if (typeof v !== 'string' || v.length === 0)
-    throw new CenterError('invalid_request', `the task has no "${name}"`);
-  return v;
-}
+const sameKey = (a: KeyRef, b: KeyRef): boolean => a.keyProviderId === b.keyProviderId && a.keyId === b.keyId;
 
 /** Whether an agent call failed with this agent error code. */
 const agentSaid = (err: unknown, code: string): boolean =>
   err instanceof CenterRemoteError && err.code === code;
-
-function agentVm(svc: CenterServices, host: HostRecord, name: string): Promise<PlacedVm> {
-  return svc.hosts.call<PlacedVm>(host, 'GET', vmPath(name));
-}
-
-/** The distinct KEKs a VM's configuration and disks name. */
-function vmKeys(v: AgentVm): KeyRef[] {
-  const provider = v.keyProviderId;
-  if (!provider) return [];
-  const ids = new Set([v.keyId, ...v.disks.map((d) => d.keyId)].filter((k): k is string => !!k));
-  return [...ids].map((keyId) => ({ keyProviderId: provider, keyId }));
-}
-
-function pushKek(svc: CenterServices, host: HostRecord, ref: KeyRef): Promise<void> {
-  return svc.hosts.pushKey(host, ref, 'PUT', keyPath(ref), {});
-}
 
 /** Drops a KEK from an agent's memory; a key the agent does not hold counts as dropped. */
 async function dropKek(svc: CenterServices, host: HostRecord, ref: KeyRef): Promise<void> {

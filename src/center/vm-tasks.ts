@@ -14,25 +14,11 @@ import type { CenterServices } from './routes.js';
 import type { HostRecord } from './store/index.js';
 import { removeVm, setVmPolicy } from './store/vm-inventory.js';
 import type { TaskContext, TaskKind } from './tasks.js';
+import { agentVm, optParam, param, pushKek, vmKeys, vmPath } from './vm-task-helpers.js';
 import { BUILTIN_POLICY, vmJson, type AgentVm, type VmJson } from './vms.js';
 
 const POLL_MS = 500;
 
-const vmPath = (name: string, rest = ''): string => `/api/v1/vms/${encodeURIComponent(name)}${rest}`;
-const keyPath = (r: KeyRef): string =>
-  `/api/v1/keys/${encodeURIComponent(r.keyProviderId)}/${encodeURIComponent(r.keyId)}`;
-
-function param(params: Record<string, unknown>, name: string): string {
-  const v = params[name];
-  if (typeof v !== 'string' || v.length === 0)
-    throw new CenterError('invalid_request', `the task has no "${name}"`);
-  return v;
-}
-
-function optParam(params: Record<string, unknown>, name: string): string | null {
-  const v = params[name];
-  return typeof v === 'string' && v.length > 0 ? v : null;
-}
 
 /** Checks that a policy exists (policy_not_found otherwise): policies.ts resolves it. */
 export async function checkPolicy(svc: CenterServices, policy: string): Promise<void> {
@@ -49,10 +35,6 @@ async function place(svc: CenterServices, name: string): Promise<Placed> {
   return { host: await svc.store.getHost(vm.host), policy: vm.policy };
 }
 
-async function agentVm(svc: CenterServices, host: HostRecord, name: string): Promise<AgentVm> {
-  return svc.hosts.call<AgentVm>(host, 'GET', vmPath(name));
-}
-
 /** Creates and activates a new AES-256 KEK at the default provider (step 1 of DESIGN §2). */
 async function newKek(svc: CenterServices, label: string): Promise<KeyRef> {
   const { provider, client } = await svc.providers.client();
@@ -64,18 +46,6 @@ async function newKek(svc: CenterServices, label: string): Promise<KeyRef> {
   });
   await client.activate(keyId);
   return { keyProviderId: provider.name, keyId };
-}
-
-/** Gets a KEK from its provider and pushes it to the agent (the buffer is zeroed after). */
-function pushKek(svc: CenterServices, host: HostRecord, ref: KeyRef): Promise<void> {
-  return svc.hosts.pushKey(host, ref, 'PUT', keyPath(ref), {});
-}
-
-/** The distinct KEKs a VM's configuration and disks name (a shallow rekey cut short names two). */
-function vmKeys(v: AgentVm): KeyRef[] {
-  if (!v.keyProviderId) return [];
-  const ids = new Set([v.keyId, ...v.disks.map((d) => d.keyId)].filter((k): k is string => !!k));
-  return [...ids].map((keyId) => ({ keyProviderId: v.keyProviderId!, keyId }));
 }
 
 function abortable<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
