@@ -7,6 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import { SecretBytes } from '../crypto/index.js';
 import { toCryptvisorError } from '../common/errors.js';
+import { readJsonObject } from '../common/json-body.js';
 import type { Logger } from '../common/logging.js';
 import { AgentError, decodeName } from './errors.js';
 import { ESCROW_ROUTES } from './escrow.js';
@@ -205,26 +206,8 @@ export function hostState(c: ApiContext): 'incapable' | 'prepared' | 'safe' {
   return c.keys.hostKey ? 'safe' : 'prepared';
 }
 
-async function readBody(req: IncomingMessage): Promise<Body> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_BODY) throw new AgentError('body_too_large', `request body over ${MAX_BODY} bytes`);
-    chunks.push(chunk);
-  }
-  const buf = Buffer.concat(chunks);
-  for (const c of chunks) c.fill(0);
-  if (buf.length === 0) return {};
-  try {
-    const v = JSON.parse(buf.toString('utf8')) as unknown;
-    if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error('not an object');
-    return v as Body;
-  } catch (err) {
-    throw new AgentError('invalid_request', 'the request body must be a JSON object', { cause: err });
-  } finally {
-    buf.fill(0);
-  }
+function readBody(req: IncomingMessage): Promise<Body> {
+  return readJsonObject(req, MAX_BODY, (code, message, cause) => new AgentError(code, message, { cause })) as Promise<Body>;
 }
 
 function send(res: ServerResponse, status: number, value: unknown): void {
