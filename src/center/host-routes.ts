@@ -42,6 +42,14 @@ export const HOST_ROUTES: readonly Route[] = [
     handler: async (c) => hostView(await c.svc.store.getHost(name(c)), await c.svc.hosts.heartbeat(name(c))),
   },
   {
+    method: 'GET',
+    path: '/api/v1/hosts/{name}/host-key',
+    summary:
+      "the host key (base64), fetched from its provider, to decrypt that host's sealed crash dumps (`dump decrypt --host`); audited",
+    privilege: 'Cryptographer.ManageKeys',
+    handler: async (c) => audited(c, 'host.host-key.get', name(c), () => c.svc.hosts.hostKey(name(c))),
+  },
+  {
     method: 'DELETE',
     path: '/api/v1/hosts/{name}',
     summary: 'remove a host from the inventory (the agent keeps its enrollment)',

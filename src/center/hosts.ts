@@ -171,6 +171,24 @@ export class HostManager {
     return this.pushHostKey(rec);
   }
 
+  /**
+   * A host's key from its provider, base64, for `dump decrypt --host` (Cryptographer.ManageKeys,
+   * audited by the route). The buffer is zeroed; the base64 string goes to the caller.
+   */
+  async hostKey(name: string): Promise<KeyRef & { key: string }> {
+    const h = await this.store.getHost(name);
+    if (!h.hostKeyProviderId || !h.hostKeyId)
+      throw new CenterError('key_not_found', `host ${name} has no host key yet`);
+    const ref = { keyProviderId: h.hostKeyProviderId, keyId: h.hostKeyId };
+    const { client } = await this.providers.client(ref.keyProviderId);
+    const obj = await client.get(ref.keyId);
+    try {
+      return { ...ref, key: obj.material.use((b) => Buffer.from(b).toString('base64')) };
+    } finally {
+      obj.material.dispose();
+    }
+  }
+
   async remove(name: string): Promise<void> {
     await this.store.removeHost(name);
     this.lastSeen.delete(name);

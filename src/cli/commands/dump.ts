@@ -1,6 +1,8 @@
 /**
  * `cryptvisor dump decrypt FILE`: opens a sealed agent dump (docs/agent.md, "Crash dumps").
- * The host key comes from a key file (raw 32 bytes, mode 0600) for offline use; a dump re-sealed
+ * The host key comes from center (`--host H`: center fetches it from the host's key provider; the
+ * caller needs Cryptographer.ManageKeys, and the fetch is audited) or from a key file (raw 32
+ * bytes, mode 0600) for offline use; a dump re-sealed
  * to a password opens with --password-file. Without --reseal-password, OUT is a new directory that
  * receives report.json and heap.heapsnapshot; with it, OUT is a password-sealed dump for a support
  * bundle, the new password read from the first line of stdin.
@@ -8,7 +10,7 @@
 import { open, mkdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { CommonError } from '../../common/errors.js';
-import { withSecret } from '../../crypto/index.js';
+import { SecretBytes, withSecret } from '../../crypto/index.js';
 import { KEK_BYTES, readKeyFile } from '../../disk/index.js';
 import {
   readDump,
@@ -18,6 +20,7 @@ import {
   type DumpMeta,
 } from '../../agent/index.js';
 import { flag, pos, str, type CommandContext, type CommandSpec } from '../command.js';
+import { DATA_OPTION, remote } from './login.js';
 
 function firstLine(buf: Buffer): Buffer {
   const nl = buf.indexOf(10);
@@ -45,11 +48,21 @@ async function plaintext(
 ): Promise<void> {
   const keyFile = str(ctx.args, 'key-file');
   const passwordFile = str(ctx.args, 'password-file');
-  if ((keyFile === undefined) === (passwordFile === undefined)) {
+  const host = str(ctx.args, 'host');
+  if ([keyFile, passwordFile, host].filter((x) => x !== undefined).length !== 1) {
     throw new CommonError(
       'usage',
-      'give exactly one of --key-file (the host key) and --password-file (a re-sealed dump); decrypting through center is not supported yet',
+      'give exactly one of --host H (the host key through center), --key-file (the host key) and --password-file (a re-sealed dump)',
     );
+  }
+  if (host) {
+    const r = await (await remote(ctx)).call<{ key: string }>(
+      'GET',
+      `/api/v1/hosts/${encodeURIComponent(host)}/host-key`,
+    );
+    const raw = Buffer.from(r.key, 'base64');
+    await withSecret(SecretBytes.from(raw, { zeroSource: true }), (key) => use(readDump(key, file)));
+    return;
   }
   if (keyFile) {
     await withSecret(await readKeyFile(resolve(keyFile), KEK_BYTES), (key) => use(readDump(key, file)));
@@ -84,6 +97,13 @@ export const DUMP_COMMANDS: readonly CommandSpec[] = [
     summary: 'decrypt a sealed agent dump (report and heap snapshot), or re-seal it to a password',
     positionals: [{ name: 'file', required: true }],
     options: [
+      {
+        name: 'host',
+        type: 'string',
+        help: "the dump's host: center fetches its host key (needs Cryptographer.ManageKeys; audited)",
+        valueName: 'H',
+      },
+      DATA_OPTION,
       {
         name: 'key-file',
         type: 'string',
