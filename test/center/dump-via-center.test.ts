@@ -7,16 +7,12 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { ADMIN_PASSWORD, cv, startTestStack, type TestStack } from './harness.js';
+import { enrollHost } from './ops-helpers.js';
 
 let s: TestStack;
 before(async () => {
   s = await startTestStack();
-  await s.admin.call('POST', '/api/v1/hosts', {
-    name: 'host-1',
-    url: s.agent.url,
-    token: s.agentInit.enrollmentToken,
-    fingerprint: s.agentInit.fingerprint,
-  });
+  await enrollHost(s);
 });
 after(async () => s?.close());
 

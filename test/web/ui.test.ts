@@ -11,6 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { needPeers } from '../support/peers.js';
 import { ADMIN_PASSWORD, startTestStack, type TestStack } from '../center/harness.js';
+import { enrollHost } from '../center/ops-helpers.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 
@@ -27,12 +28,7 @@ describe('web UI in chromium', () => {
 
   before(async () => {
     s = await startTestStack();
-    await s.admin.call('POST', '/api/v1/hosts', {
-      name: 'host-1',
-      url: s.agent.url,
-      token: s.agentInit.enrollmentToken,
-      fingerprint: s.agentInit.fingerprint,
-    });
+    await enrollHost(s);
   });
   after(async () => {
     await browser?.close();
