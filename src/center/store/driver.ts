@@ -6,6 +6,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import Database from 'better-sqlite3';
 import pg from 'pg';
+import { WalSync } from '../../common/wal-sync.js';
 import { CenterError } from '../errors.js';
 
 export type SqlValue = string | number | null;
@@ -45,17 +46,34 @@ class Serial {
   }
 }
 
+/**
+ * SQLite in WAL mode. A write is durable (process crash and power loss) before its caller
+ * resolves, without holding the event loop: statements run with synchronous=NORMAL, and the
+ * caller then awaits an off-loop, coalesced fdatasync of the WAL (src/common/wal-sync.ts) after
+ * the serial lock is released, so other statements run meanwhile and concurrent writers share
+ * one sync. Prepared statements are compiled once per SQL text.
+ */
 export function openSqlite(file: string): SqlDriver {
   let db: Database.Database;
   try {
     db = new Database(file);
     db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = FULL');
+    db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
   } catch (err) {
     throw dbError(err);
   }
+  const wal = new WalSync(file);
   const serial = new Serial();
+  const statements = new Map<string, Database.Statement>();
+  const st = (sql: string): Database.Statement => {
+    let s = statements.get(sql);
+    if (!s) {
+      s = db.prepare(sql);
+      statements.set(sql, s);
+    }
+    return s;
+  };
   const guard = <T>(fn: () => T): T => {
     try {
       return fn();
@@ -63,13 +81,25 @@ export function openSqlite(file: string): SqlDriver {
       throw dbError(err);
     }
   };
+  /** Waits for the WAL to be on disk; a failed sync fails the write it was to make durable. */
+  const durable = async <T>(v: T): Promise<T> => {
+    try {
+      await wal.sync();
+    } catch (err) {
+      throw dbError(err);
+    }
+    return v;
+  };
   return {
     dialect: 'sqlite',
-    all: (sql, params = []) => serial.run(async () => guard(() => db.prepare(sql).all(...params) as Row[])),
-    run: (sql, params = []) => serial.run(async () => guard(() => db.prepare(sql).run(...params).changes)),
-    transaction: (fn) => {
+    all: (sql, params = []) => serial.run(async () => guard(() => st(sql).all(...params) as Row[])),
+    run: async (sql, params = []) => {
+      if (serial.held) return guard(() => st(sql).run(...params).changes);
+      return durable(await serial.run(async () => guard(() => st(sql).run(...params).changes)));
+    },
+    transaction: async (fn) => {
       if (serial.held) return fn();
-      return serial.run(async () => {
+      const v = await serial.run(async () => {
         guard(() => db.exec('BEGIN IMMEDIATE'));
         try {
           const v = await fn();
@@ -80,8 +110,10 @@ export function openSqlite(file: string): SqlDriver {
           throw err;
         }
       });
+      return durable(v);
     },
     close: async () => {
+      await wal.close();
       db.close();
     },
   };

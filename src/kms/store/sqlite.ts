@@ -1,21 +1,16 @@
 /**
  * The SQLite backend: `dataDir/kms.db` in WAL mode. Writes go through group commit. With
  * durability 'fsync' each commit is made durable before its writers resolve, but without holding
- * the event loop: the transaction runs with synchronous=NORMAL (SQLite writes the WAL frames and
- * does not fsync them), then the WAL file is fdatasync'd through libuv's thread pool
- * (`FileHandle.datasync`), and only then do the batch's writers resolve. fsync applies to the
- * file, not to the descriptor, so our own descriptor of `kms.db-wal` flushes the frames SQLite
- * wrote; with synchronous=NORMAL SQLite itself still syncs the WAL before each checkpoint and the
- * database after it, so nothing is ever only in a WAL that was reset. The descriptor is checked
- * against the path's inode before each sync and reopened if the WAL was replaced. Meanwhile the
- * event loop keeps reading, decoding and answering (Gets do not queue behind a commit's fsync).
+ * the event loop: the transaction runs with synchronous=NORMAL, then the WAL file is fdatasync'd
+ * off the loop (src/common/wal-sync.ts), and only then do the batch's writers resolve. Meanwhile
+ * the event loop keeps reading, decoding and answering (Gets do not queue behind a commit's fsync).
  */
 import Database from 'better-sqlite3';
-import { chmodSync, existsSync, statSync } from 'node:fs';
-import { open as openFile, type FileHandle } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { chmodSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Logger } from '../../common/logging.js';
 import { silentLogger } from '../../common/logging.js';
+import { WalSync } from '../../common/wal-sync.js';
 import type { RootKey } from '../root-key.js';
 import { StoreError } from './errors.js';
 import { BaseStore } from './base-store.js';
@@ -69,16 +64,16 @@ export class SqliteStore extends BaseStore implements StoreBackend {
   readonly #db: Db;
   readonly #file: string;
 
-  /** Whether commits are fsync'd (durability 'fsync'); the WAL descriptor and its inode. */
+  /** Whether commits are fsync'd (durability 'fsync'), and the WAL's syncer. */
   readonly #syncWal: boolean;
-  #wal: { fh: FileHandle; ino: number } | undefined;
-  #walSyncs: Promise<void> = Promise.resolve();
+  readonly #wal: WalSync;
 
   private constructor(db: Db, file: string, rootKey: RootKey, log: Logger, windowMs: number, syncWal: boolean) {
     super(rootKey, log, windowMs);
     this.#db = db;
     this.#file = file;
     this.#syncWal = syncWal;
+    this.#wal = new WalSync(file);
   }
 
   readonly #statements = new Map<string, Database.Statement>();
@@ -116,7 +111,7 @@ export class SqliteStore extends BaseStore implements StoreBackend {
       db.pragma('busy_timeout = 5000');
       const from = migrateSqlite(db);
       // From here on, 'fsync' durability is an off-loop fdatasync of the WAL after each commit
-      // (#syncWalFile); schema migrations above were synced by SQLite itself.
+      // (WalSync); schema migrations above were synced by SQLite itself.
       db.pragma('synchronous = NORMAL');
       const log = opts.logger ?? silentLogger();
       if (from !== SCHEMA_VERSION) log.info({ from, to: SCHEMA_VERSION }, 'kms store schema migrated');
@@ -191,7 +186,7 @@ export class SqliteStore extends BaseStore implements StoreBackend {
     }
     if (this.#syncWal) {
       try {
-        await this.#syncWalFile();
+        await this.#wal.sync();
       } catch (err) {
         // Committed but not known to be on disk: no writer of this batch may be told it is durable.
         const error = dbError(err);
@@ -199,32 +194,6 @@ export class SqliteStore extends BaseStore implements StoreBackend {
       }
     }
     return results;
-  }
-
-  /** fdatasync of `kms.db-wal` off the event loop (see the file comment), one at a time. */
-  #syncWalFile(): Promise<void> {
-    const p = this.#walSyncs.then(() => this.#syncWalNow());
-    this.#walSyncs = p.catch(() => undefined);
-    return p;
-  }
-
-  async #syncWalNow(): Promise<void> {
-    const path = `${this.#file}-wal`;
-    const ino = statSync(path).ino;
-    if (this.#wal?.ino !== ino) {
-      await this.#wal?.fh.close();
-      this.#wal = undefined;
-      const fh = await openFile(path, 'r');
-      this.#wal = { fh, ino: (await fh.stat()).ino };
-      // A new WAL file: its directory entry must be durable too.
-      const dir = await openFile(dirname(this.#file), 'r');
-      try {
-        await dir.sync();
-      } finally {
-        await dir.close();
-      }
-    }
-    await this.#wal.fh.datasync();
   }
 
   async get(id: string): Promise<StoredObject | undefined> {
@@ -300,14 +269,13 @@ export class SqliteStore extends BaseStore implements StoreBackend {
       })
       .immediate();
     // Re-sealed blobs must be on disk before rotation may retire the old key.
-    if (this.#syncWal && n > 0) await this.#syncWalFile();
+    if (this.#syncWal && n > 0) await this.#wal.sync();
     return n;
   }
 
   async close(): Promise<void> {
     if (!(await this.closeWrites())) return;
-    await this.#wal?.fh.close();
-    this.#wal = undefined;
+    await this.#wal.close();
     this.#db.close();
   }
 }
