@@ -19,6 +19,8 @@ import type { CenterStore, ProviderRecord } from './store/index.js';
 
 export const CLIENT_COMMON_NAME = 'center-client';
 const SERVER_RE = /^([A-Za-z0-9.-]{1,253}|\[[0-9a-fA-F:]+\]):(\d{1,5})$/;
+/** KMIP connections per provider server: the task runner keeps up to 32 VM operations in flight. */
+const KMIP_CONNECTIONS = 16;
 
 export interface ServerStatus {
   readonly server: string;
@@ -101,6 +103,8 @@ export class ProviderManager {
       client = new KmipClient({
         servers: provider.servers,
         ...(await this.credentials(provider)),
+        // Tasks run many VMs at once: each in-flight KMIP request holds a connection.
+        poolSize: KMIP_CONNECTIONS,
         logger: this.logger.child({ provider: provider.name }),
       });
       this.clients.set(provider.name, client);

@@ -71,13 +71,13 @@ async function agentOperation(
 ): Promise<AgentVm> {
   const svc = ctx.svc;
   for (;;) {
-    let running = true;
+    // The progress poll stops the moment the call returns: its sleep is aborted, not awaited.
+    const stop = new AbortController();
     const poll = (async () => {
-      while (running) {
-        await sleep(POLL_MS);
-        if (!running) return;
+      for (;;) {
+        await sleep(POLL_MS, undefined, { signal: stop.signal });
         const v = await agentVm(svc, host, name).catch(() => undefined);
-        if (v?.operation && running)
+        if (v?.operation && !stop.signal.aborted)
           await ctx.progress(v.operation.done, v.operation.total, `${v.operation.kind} ${name}`);
       }
     })();
@@ -91,7 +91,7 @@ async function agentOperation(
       // The request broke (a timeout while the agent converts): ask again if the agent answers.
       await agentVm(svc, host, name);
     } finally {
-      running = false;
+      stop.abort();
       await poll.catch(() => undefined);
     }
   }
@@ -216,10 +216,12 @@ const rekey: TaskKind = {
     const name = param(p, 'name');
     const deep = p['deep'] === true;
     const { host, policy } = await place(svc, name);
+    let locked = true;
     const keys = await ctx.step('check', async () => {
       const v = await agentVm(svc, host, name);
       if (!v.encrypted) throw new CenterError('vm_crypto_state', `VM ${name} is not encrypted`);
       if (deep) assertOff(v, 'a deep rekey');
+      locked = v.cryptoState !== 'unlocked';
       return vmKeys(v);
     });
     // The new KEK is the one the VM's policy gives (its provider; for a shared-scope policy its
@@ -227,8 +229,16 @@ const rekey: TaskKind = {
     const kek = await ctx.step('kek', () =>
       policy ? svc.policies.kekFor(policy, name) : newKek(svc, `kek-${name}`),
     );
-    for (const k of [...keys, kek]) await pushKek(svc, host, k);
-    const v = await agentOperation(ctx, host, name, 'rekey', { ...kek, deep });
+    // The VM's current KEKs are pushed only if the host lacks them (a locked VM, or a key the host
+    // dropped meanwhile: the agent answers key_missing, and the rekey runs again after the push).
+    await pushKek(svc, host, kek);
+    if (locked) for (const k of keys) await pushKek(svc, host, k);
+    const rekeyOnAgent = (): Promise<AgentVm> => agentOperation(ctx, host, name, 'rekey', { ...kek, deep });
+    const v = await rekeyOnAgent().catch(async (err: unknown) => {
+      if (!(err instanceof CenterRemoteError && err.code === 'key_missing')) throw err;
+      for (const k of keys) await pushKek(svc, host, k);
+      return rekeyOnAgent();
+    });
     // A deep rekey writes new headers without the old escrow keyslots: the policy's come back.
     if (deep && policy) await ctx.step('escrow', () => svc.policies.applyEscrow(vmJson(v, host.name, policy), policy));
     return done(ctx, v, host.name, policy);
