@@ -1,8 +1,12 @@
 /**
  * The XTS engine alone against `openssl speed -bytes 4096 -evp aes-256-xts` (the system's OpenSSL,
- * one thread). Ours: the native engine restricted to one thread (parallel: 1), in place, on a
- * 256 KiB batch of 4096-byte sectors, batch after batch; then one 64 MiB batch, on one thread and
- * split over every core; and the pure-Node fallback for reference.
+ * one thread). Ours, in place, on 4096-byte sectors, batch after batch:
+ *   - single-threaded: the native engine on the calling thread (inlineBytes above the batch), a
+ *     256 KiB batch (the target's figure: per-core speed) and a 64 MiB batch;
+ *   - through the libuv pool as the NBD server uses it (one pool thread, one batch at a time, so
+ *     every batch pays the hand-off to a pool thread and back), 256 KiB and 64 MiB;
+ *   - one 64 MiB batch split over every core;
+ *   - the pure-Node fallback for reference.
  *
  *   node dist/bench/xts.js     (CRYPTVISOR_BENCH_SECONDS=2 per measurement, CRYPTVISOR_BENCH_ROUNDS=3)
  */
@@ -14,6 +18,8 @@ const SECONDS = Number(process.env['CRYPTVISOR_BENCH_SECONDS'] ?? '2');
 /** Measurements alternate between openssl and ours, ROUNDS times; the best of each is kept (noise only slows). */
 const ROUNDS = Number(process.env['CRYPTVISOR_BENCH_ROUNDS'] ?? '3');
 const MB = 1e6;
+/** The figure the target is judged on: per-core speed at 4 KiB sectors. */
+const PER_CORE = 'native, single-threaded, 256 KiB batches';
 
 /**
  * `openssl speed` in MB/s. By default it divides by the user CPU time of the process; with
@@ -51,26 +57,29 @@ async function throughput(engine: XtsEngine, key: XtsKey, bytes: number): Promis
 
 function row(name: string, mbps: number, base: number | null): string {
   const ratio = base === null ? '' : `  ${((100 * mbps) / base).toFixed(0)}% of openssl`;
-  return `${name.padEnd(46)} ${mbps.toFixed(0).padStart(7)} MB/s${ratio}`;
+  return `${name.padEnd(50)} ${mbps.toFixed(0).padStart(7)} MB/s${ratio}`;
 }
 
 async function main(): Promise<void> {
   const secret = SecretBytes.random(64);
   const key = createXtsKey(secret);
   secret.dispose();
-  const single = getNativeXtsEngine({ parallel: 1 });
-  const multi = getNativeXtsEngine();
+  const inline = getNativeXtsEngine({ parallel: 1, inlineBytes: Number.MAX_SAFE_INTEGER });
+  const single = getNativeXtsEngine({ parallel: 1, inlineBytes: 0 });
+  const multi = getNativeXtsEngine({ inlineBytes: 0 });
   const measures: [string, () => Promise<number | null>][] = [
     ['openssl speed -elapsed -evp aes-256-xts, 4096 B', async () => opensslSpeed(true)],
   ];
-  if (single !== null && multi !== null) {
+  if (inline !== null && single !== null && multi !== null) {
     measures.push(
-      ['native, 1 thread, 256 KiB batches, in place', () => throughput(single, key, 256 * 1024)],
-      ['native, 1 thread, 64 MiB batch, in place', () => throughput(single, key, 64 << 20)],
-      [`native, ${availableParallelism()} threads, 64 MiB batch, in place`, () => throughput(multi, key, 64 << 20)],
+      [PER_CORE, () => throughput(inline, key, 256 * 1024)],
+      ['native, single-threaded, 64 MiB batch', () => throughput(inline, key, 64 << 20)],
+      ['native, 1 pool thread, 256 KiB batches', () => throughput(single, key, 256 * 1024)],
+      ['native, 1 pool thread, 64 MiB batch', () => throughput(single, key, 64 << 20)],
+      [`native, ${availableParallelism()} pool threads, 64 MiB batch`, () => throughput(multi, key, 64 << 20)],
     );
   }
-  measures.push(['node fallback, 256 KiB batches, in place', () => throughput(getFallbackXtsEngine(), key, 256 * 1024)]);
+  measures.push(['node fallback, 256 KiB batches', () => throughput(getFallbackXtsEngine(), key, 256 * 1024)]);
   const best = new Map<string, number | null>();
   for (let round = 0; round < ROUNDS; round++) {
     for (const [name, run] of measures) {
@@ -87,8 +96,8 @@ async function main(): Promise<void> {
     if (v === null) lines.push(`${name}: not available`);
     else lines.push(row(name, v, name.startsWith('openssl') ? null : base));
   }
-  if (single === null) lines.push('native engine: not built (npm install builds it)');
-  const perCore = best.get('native, 1 thread, 256 KiB batches, in place') ?? null;
+  if (inline === null) lines.push('native engine: not built (npm install builds it)');
+  const perCore = best.get(PER_CORE) ?? null;
   if (perCore !== null && base !== null) {
     const ratio = perCore / base;
     lines.push(`target: native per core >= 80% of openssl speed -elapsed at 4 KiB sectors: ${(100 * ratio).toFixed(0)}% (${ratio >= 0.8 ? 'met' : 'NOT met'})`);
