@@ -6,6 +6,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import { SecretBytes } from '../crypto/index.js';
+import { CERTIFICATE_ROUTES, type AgentCertificates } from './certificate.js';
 import { toCryptvisorError } from '../common/errors.js';
 import { readJsonObject } from '../common/json-body.js';
 import type { Logger } from '../common/logging.js';
@@ -30,6 +31,8 @@ export interface ApiContext {
   readonly version: string;
   /** Writes sealed dumps (POST /api/v1/dump); absent: dumps are not supported by this server. */
   readonly dumps?: DumpWriter;
+  /** Renews and activates the server certificate (certificate.ts); absent: not supported by this server. */
+  readonly certificates?: AgentCertificates;
 }
 
 type Body = Record<string, unknown>;
@@ -199,6 +202,7 @@ const ROUTES: readonly Route[] = [
   },
   ...MOVE_ROUTES,
   ...ESCROW_ROUTES,
+  ...CERTIFICATE_ROUTES,
 ];
 
 export function hostState(c: ApiContext): 'incapable' | 'prepared' | 'safe' {

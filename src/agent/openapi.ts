@@ -43,6 +43,20 @@ export const OPENAPI = Object.freeze({
     '/api/v1/needed-keys': { get: { summary: 'the KEKs the registered VMs need', responses: ok({ type: 'object' }) } },
     '/api/v1/missing-keys': { get: { summary: 'the needed KEKs this host does not hold now', responses: ok({ type: 'object' }) } },
     '/api/v1/host-key': { put: { summary: 'push the host key (seals crash dumps)', requestBody: body({ ...keyRef, properties: { ...keyRef.properties, key: { type: 'string', format: 'byte' } } }), responses: ok({ type: 'object' }) } },
+    '/api/v1/certificate/renew': {
+      post: {
+        summary: 'issue, from the agent CA, a new key pair and server certificate with the subject and SANs of the served one, kept as pki/server.next.pem|key (replacing a not yet activated one); nothing served changes',
+        requestBody: { required: false, content: { 'application/json': { schema: { type: 'object', properties: { days: { type: 'integer', minimum: 1, maximum: 3650 } } } } } },
+        responses: ok({ $ref: '#/components/schemas/Certificate' }),
+      },
+    },
+    '/api/v1/certificate/activate': {
+      post: {
+        summary: 'serve the renewed certificate with this fingerprint (new connections; open ones finish); the fingerprint already served answers the same; any other: 400 invalid_request, nothing changed',
+        requestBody: body({ type: 'object', required: ['fingerprint'], properties: { fingerprint: { type: 'string' } } }),
+        responses: ok({ $ref: '#/components/schemas/Certificate' }),
+      },
+    },
     '/api/v1/dump': { post: { summary: 'write a sealed dump (diagnostic report and heap snapshot) under the host key; 423 host_key_missing without it', responses: ok({ type: 'object' }) } },
     '/api/v1/vms/{name}/disks': { post: { summary: 'add a disk to a powered-off VM (encrypted with a new DEK when the VM is)', requestBody: body({ type: 'object', required: ['sizeBytes'], properties: { sizeBytes: { type: 'integer' } } }), responses: ok({ type: 'object' }) } },
     '/api/v1/vms/{name}/disks/{id}/grow': { post: { summary: 'grow a disk of a powered-off VM to sizeBytes (never shrinks)', requestBody: body({ type: 'object', required: ['sizeBytes'], properties: { sizeBytes: { type: 'integer' } } }), responses: ok({ type: 'object' }) } },
@@ -70,6 +84,10 @@ export const OPENAPI = Object.freeze({
   },
   components: {
     schemas: {
+      Certificate: {
+        type: 'object',
+        properties: { fingerprint: { type: 'string', description: 'SHA-256, AA:BB:…' }, notAfter: { type: 'string', format: 'date-time' } },
+      },
       Vm: {
         type: 'object',
         properties: {

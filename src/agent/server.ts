@@ -2,7 +2,7 @@
  * The host agent service: HTTPS with mutual TLS (the agent API), the VM manager, and the key cache.
  * `startAgent` builds it from a data directory and listens; tests and `agent serve` use it.
  */
-import { mkdir, chmod, readFile } from 'node:fs/promises';
+import { mkdir, chmod } from 'node:fs/promises';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -10,6 +10,7 @@ import { join, resolve } from 'node:path';
 import type { Logger } from '../common/logging.js';
 import { silentLogger } from '../common/logging.js';
 import { handleRequest, type ApiContext } from './api.js';
+import { AgentCertificates, finishCutActivation, readServedPair } from './certificate.js';
 import { loadAgentConfig } from './config.js';
 import { Datastore } from './datastore.js';
 import { DumpWriter } from './dumps.js';
@@ -66,19 +67,30 @@ export async function startAgent(opts: StartAgentOptions): Promise<RunningAgent>
   });
   await vms.load();
   const dumps = new DumpWriter({ dataDir, hostId: cfg.hostId, keys, logger: logger.child({ component: 'dumps' }) });
-  const ctx: ApiContext = { hostId: cfg.hostId, keys, vms, enrollment, logger: logger.child({ component: 'api' }), version: AGENT_VERSION, dumps };
   const pki = join(dataDir, 'pki');
-  const server: Server = createServer(
-    {
-      key: await readFile(join(pki, 'server.key')),
-      cert: await readFile(join(pki, 'server.pem')),
-      requestCert: true,
-      // Center's certificate is pinned by fingerprint at enrollment, not chained to a CA.
-      rejectUnauthorized: false,
-      minVersion: 'TLSv1.2',
-    },
-    (req, res) => void handleRequest(ctx, req, res),
-  );
+  // An activation of a renewed certificate cut short by a crash is completed before serving.
+  if (await finishCutActivation(pki)) logger.info({}, 'completed the activation of a renewed server certificate');
+  const served = await readServedPair(pki);
+  // The certificate routes switch the running server to a renewed pair (new connections only).
+  const live: { server?: Server } = {};
+  const certificates = new AgentCertificates(pki, (pair) => live.server?.setSecureContext({ ...pair, minVersion: 'TLSv1.2' }));
+  const ctx: ApiContext = { hostId: cfg.hostId, keys, vms, enrollment, logger: logger.child({ component: 'api' }), version: AGENT_VERSION, dumps, certificates };
+  let server: Server;
+  try {
+    server = createServer(
+      {
+        ...served,
+        requestCert: true,
+        // Center's certificate is pinned by fingerprint at enrollment, not chained to a CA.
+        rejectUnauthorized: false,
+        minVersion: 'TLSv1.2',
+      },
+      (req, res) => void handleRequest(ctx, req, res),
+    );
+  } finally {
+    served.key.fill(0);
+  }
+  live.server = server;
   const host = opts.host ?? cfg.host;
   await new Promise<void>((res, rej) => {
     server.once('error', rej);

@@ -21,14 +21,32 @@ export interface ClientIdentity {
   readonly key: string;
 }
 
+/** Called with the fingerprint an agent served on each new connection. */
+export type ServedListener = (fingerprint: string) => void;
+
 class PinnedAgent extends Agent {
   constructor(
+    readonly origin: string,
     private readonly host: string,
     private readonly port: number,
-    private readonly fingerprint: string,
+    private readonly fingerprints: readonly string[],
     private readonly identity: () => Promise<ClientIdentity>,
+    private readonly onServed: ServedListener | undefined,
   ) {
     super({ keepAlive: true, maxSockets: MAX_SOCKETS, maxFreeSockets: MAX_SOCKETS, timeout: IDLE_MS });
+  }
+
+  /** Retired: its idle connections are closed, and busy ones are closed when their call ends. */
+  private retired = false;
+
+  retire(): void {
+    this.retired = true;
+    for (const list of Object.values(this.freeSockets)) for (const socket of list ?? []) socket.destroy();
+  }
+
+  override keepSocketAlive(socket: Duplex): boolean {
+    if (this.retired) return false;
+    return (super.keepSocketAlive as (s: Duplex) => boolean)(socket);
   }
 
   override createConnection(
@@ -36,9 +54,13 @@ class PinnedAgent extends Agent {
     callback?: (err: Error | null, stream: Duplex) => void,
   ): undefined {
     this.identity()
-      .then((id) => pinnedConnect(this.host, this.port, this.fingerprint, id))
+      .then((id) => pinnedConnect(this.host, this.port, this.fingerprints, id))
       .then(
-        (socket) => callback?.(null, socket),
+        (socket) => {
+          const served = socket.getPeerCertificate().fingerprint256;
+          if (this.onServed && served) this.onServed(served);
+          callback?.(null, socket);
+        },
         (err: unknown) => callback?.(err as Error, undefined as unknown as Duplex),
       );
     return undefined;
@@ -50,20 +72,42 @@ export class AgentConnections {
 
   constructor(private readonly identity: () => Promise<ClientIdentity>) {}
 
-  /** The HTTPS agent for one agent URL and its pinned certificate fingerprint. */
-  for(url: URL, fingerprint: string): Agent {
-    const key = `${url.origin} ${fingerprint}`;
+  /**
+   * The HTTPS agent for one agent URL and the certificate fingerprints accepted from it (one; two
+   * while a renewal is in progress). `onServed` (fixed when that pair is first asked for) hears
+   * which fingerprint each new connection was served.
+   */
+  for(url: URL, fingerprints: string | readonly string[], onServed?: ServedListener): Agent {
+    const list: readonly string[] = typeof fingerprints === 'string' ? [fingerprints] : fingerprints;
+    const key = `${url.origin} ${list.join(' ')}`;
     let a = this.#agents.get(key);
     if (!a) {
       a = new PinnedAgent(
+        url.origin,
         url.hostname.replace(/^\[(.*)\]$/, '$1'),
         Number(url.port || 443),
-        fingerprint,
+        list,
         this.identity,
+        onServed,
       );
       this.#agents.set(key, a);
     }
     return a;
+  }
+
+  /**
+   * Keeps only the connections to `origin` that accept exactly `fingerprint`: every other kept
+   * connection to it (pinned to a replaced certificate, or to the pair of a finished renewal) is
+   * closed (idle ones now, busy ones when their call ends), so no new call reaches the agent on a
+   * certificate center no longer pins.
+   */
+  retain(origin: string, fingerprint: string): void {
+    for (const [key, a] of this.#agents) {
+      if (a.origin === origin && key !== `${origin} ${fingerprint}`) {
+        a.retire();
+        this.#agents.delete(key);
+      }
+    }
   }
 
   /** Closes every kept connection (center shutdown). */

@@ -61,6 +61,19 @@ export const HOST_ROUTES: readonly Route[] = [
   },
   {
     method: 'POST',
+    path: '/api/v1/hosts/{name}/renew-cert',
+    summary:
+      "renew the agent's server certificate (same subject and SANs, new key pair; optional days of validity) and re-pin it; answers the host with the new fingerprint and notAfter; audited",
+    privilege: 'Cryptographer.RegisterHost',
+    body: { days: { type: 'number', min: 1, max: 3650 } },
+    handler: async (c) => {
+      const days = (c.body as { days?: number }).days;
+      const r = await audited(c, 'host.renew-cert', name(c), () => c.svc.hosts.renewCertificate(name(c), days));
+      return { ...hostView(r.host, c.svc.hosts.last(name(c))), fingerprint: r.fingerprint, notAfter: r.notAfter };
+    },
+  },
+  {
+    method: 'POST',
     path: '/api/v1/hosts/{name}/heartbeat',
     summary: 'run a heartbeat now: re-push the host key after a restart and the keys its VMs need',
     privilege: 'Cryptographer.RegisterHost',

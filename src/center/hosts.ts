@@ -1,7 +1,8 @@
 /**
  * Hosts: agents enrolled with center. center reaches an agent over mutual TLS with its
  * `center-client` certificate and pins the agent's server certificate by the SHA-256 fingerprint
- * given at `host add` (checked on the finished handshake, before any request byte is sent).
+ * given at `host add` (checked on the finished handshake, before any request byte is sent);
+ * `renewCertificate` renews that certificate on the agent and re-pins it in two phases.
  * After enrollment center pushes the host key (an AES-256 key of the default provider; only its
  * reference is stored). A heartbeat re-pushes the host key after an agent restart, and pushes
  * each distinct key the agent's VMs need, fetched once from its provider (DESIGN §2 steps 7–8).
@@ -10,7 +11,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../common/logging.js';
 import { normalizeFingerprint } from './client.js';
-import { CenterError } from './errors.js';
+import { CenterError, CenterRemoteError } from './errors.js';
 import { AgentConnections } from './agent-connections.js';
 import { isRetryable, jsonRequest } from './json-request.js';
 import type { KekCache } from './kek-cache.js';
@@ -34,8 +35,17 @@ export interface HeartbeatResult {
   readonly error: string | null;
 }
 
+/** The answer of an agent certificate renewal: the host (re-pinned) and the certificate it serves now. */
+export interface RenewedCertificate {
+  readonly host: HostRecord;
+  readonly fingerprint: string;
+  readonly notAfter: string;
+}
+
 export class HostManager {
   private readonly lastSeen = new Map<string, HeartbeatResult>();
+  /** Certificate renewals run one at a time per host. */
+  private readonly renewQueue = new Map<string, Promise<unknown>>();
   /** Host-key pushes run one at a time per host, so a heartbeat and `host add` never make two keys. */
   private readonly hostKeyQueue = new Map<string, Promise<unknown>>();
   private timer: NodeJS.Timeout | undefined;
@@ -60,9 +70,13 @@ export class HostManager {
     return { cert, key };
   });
 
-  /** One call of the agent API on a pinned mutual-TLS connection (a new one, or one kept from before). */
+  /**
+   * One call of the agent API on a pinned mutual-TLS connection (a new one, or one kept from before).
+   * While a certificate renewal is pending, the agent may serve the current or the renewed
+   * certificate; a connection served the renewed one promotes it (`promote`).
+   */
   async call<T>(
-    h: Pick<HostRecord, 'url' | 'fingerprint'>,
+    h: Pick<HostRecord, 'url' | 'fingerprint'> & Partial<Pick<HostRecord, 'name' | 'pendingFingerprint'>>,
     method: string,
     path: string,
     body?: unknown,
@@ -70,7 +84,14 @@ export class HostManager {
     const url = new URL(path, h.url);
     const unreachable = (message: string, cause?: unknown): CenterError =>
       new CenterError('host_unreachable', message, { cause });
-    const opts = { agent: this.connections.for(url, h.fingerprint), unreachable };
+    const { name, pendingFingerprint: pending } = h;
+    const agent =
+      pending && name
+        ? this.connections.for(url, [h.fingerprint, pending], (served) => {
+            if (served === pending) void this.promote(name, url.origin, pending);
+          })
+        : this.connections.for(url, h.fingerprint);
+    const opts = { agent, unreachable };
     try {
       return await jsonRequest<T>(url, method, body, opts);
     } catch (err) {
@@ -187,6 +208,74 @@ export class HostManager {
     } finally {
       obj.material.dispose();
     }
+  }
+
+  /**
+   * The pending fingerprint becomes the pinned one (if it still is the pending one), and kept
+   * connections that accept anything else are closed. Failures are logged: the next renew-cert
+   * or served connection promotes again.
+   */
+  private async promote(name: string, origin: string, fingerprint: string): Promise<void> {
+    try {
+      if (await this.store.promoteHostFingerprint(name, fingerprint))
+        this.logger.info({ host: name, fingerprint }, 'agent certificate renewal: new fingerprint pinned');
+      const h = await this.store.findHost(name);
+      if (h && h.fingerprint === fingerprint && !h.pendingFingerprint) this.connections.retain(origin, fingerprint);
+    } catch (err) {
+      this.logger.warn({ host: name, error: (err as Error).message }, 'agent certificate renewal: promotion failed');
+    }
+  }
+
+  /**
+   * Renews the agent's server certificate (same subject and SANs, a new key pair) and re-pins it:
+   * renew on the agent (server.next), record the fingerprint as pending (accepted alongside the
+   * current one), activate on the agent, promote. A pending fingerprint left by an interrupted
+   * renewal is activated first; if the agent no longer holds it, it is forgotten and a new
+   * renewal starts. Returns the host and the served certificate's fingerprint and notAfter.
+   */
+  renewCertificate(name: string, days: number | undefined): Promise<RenewedCertificate> {
+    // One renewal per host at a time: a second request waits, then completes or restarts.
+    const prev = this.renewQueue.get(name) ?? Promise.resolve();
+    const run = prev.then(
+      () => this.renewCertificateNow(name, days),
+      () => this.renewCertificateNow(name, days),
+    );
+    this.renewQueue.set(name, run.catch(() => undefined));
+    return run;
+  }
+
+  private async renewCertificateNow(name: string, days: number | undefined): Promise<RenewedCertificate> {
+    let h = await this.store.getHost(name);
+    const origin = new URL(h.url).origin;
+    const finish = async (fingerprint: string): Promise<RenewedCertificate> => {
+      const r = await this.call<{ fingerprint: string; notAfter: string }>(h, 'POST', '/api/v1/certificate/activate', { fingerprint });
+      await this.promote(name, origin, fingerprint);
+      const host = await this.store.getHost(name);
+      if (host.fingerprint !== fingerprint)
+        throw new CenterError('host_unreachable', `host ${name}: the renewed certificate ${fingerprint} was not pinned (another renewal replaced it)`);
+      return { host, fingerprint: r.fingerprint, notAfter: r.notAfter };
+    };
+    if (h.pendingFingerprint) {
+      try {
+        return await finish(h.pendingFingerprint);
+      } catch (err) {
+        // The agent holds no such renewed certificate (it was replaced or never written): start over.
+        if (!(err instanceof CenterRemoteError && err.code === 'invalid_request')) throw err;
+        this.logger.info({ host: name, fingerprint: h.pendingFingerprint }, 'agent certificate renewal: stale pending fingerprint dropped');
+        await this.store.setHostPendingFingerprint(name, null);
+        h = await this.store.getHost(name);
+      }
+    }
+    const next = await this.call<{ fingerprint: string; notAfter: string }>(
+      h,
+      'POST',
+      '/api/v1/certificate/renew',
+      days === undefined ? {} : { days },
+    );
+    const fingerprint = normalizeFingerprint(next.fingerprint);
+    await this.store.setHostPendingFingerprint(name, fingerprint);
+    h = await this.store.getHost(name);
+    return finish(fingerprint);
   }
 
   async remove(name: string): Promise<void> {

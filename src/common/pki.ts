@@ -295,14 +295,17 @@ export async function issueCertificate(
 
 /**
  * Re-issues `dir/name.pem` with a fresh key pair and validity, keeping its subject, SANs and kind
- * (from its EKU); replaces both files atomically.
+ * (from its EKU); replaces both files atomically. With `outName` the new pair is written as
+ * `dir/outName.pem|key` instead (replacing those) and `name`'s files are left as they are.
  */
 export async function renewCertificate(
   dir: string,
   name: string,
-  opts: { days?: number } = {},
+  opts: { days?: number; outName?: string } = {},
 ): Promise<IssuedCertificate> {
   checkName(name);
+  const out = opts.outName ?? name;
+  checkName(out);
   const days = checkDays(opts.days, DEFAULT_LEAF_DAYS);
   const old = parseCertificate(await readText(join(dir, `${name}.pem`)));
   const info = certificateInfo(old.toString('pem'));
@@ -312,7 +315,7 @@ export async function renewCertificate(
   const ca = await loadCa(dir);
   const keys = await generateKeys();
   const cert = await signLeaf(ca, old.subjectName, keys.publicKey, kind, sans, days);
-  return writeLeaf(dir, name, cert, await privateKeyPem(keys.privateKey), false);
+  return writeLeaf(dir, out, cert, await privateKeyPem(keys.privateKey), false);
 }
 
 /** Makes a key pair and a CSR with subject CN=commonName (center's enrolment path). */

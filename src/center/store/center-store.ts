@@ -94,6 +94,7 @@ function toHost(row: Row): HostRecord {
     hostId: text(row, 'host_id'),
     hostKeyProviderId: opt('host_key_provider'),
     hostKeyId: opt('host_key_id'),
+    pendingFingerprint: opt('pending_fingerprint'),
     createdAt: text(row, 'created_at'),
   };
 }
@@ -319,10 +320,10 @@ export class CenterStore {
 
   // --- hosts
 
-  async addHost(h: Omit<HostRecord, 'createdAt'>): Promise<HostRecord> {
+  async addHost(h: Omit<HostRecord, 'createdAt' | 'pendingFingerprint'>): Promise<HostRecord> {
     return this.db.transaction(async () => {
       if (await this.findHost(h.name)) throw new CenterError('host_exists', `host ${h.name} exists`);
-      const rec: HostRecord = { ...h, createdAt: new Date().toISOString() };
+      const rec: HostRecord = { ...h, pendingFingerprint: null, createdAt: new Date().toISOString() };
       await this.db.run(
         'INSERT INTO hosts (name, url, fingerprint, host_id, host_key_provider, host_key_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
         [rec.name, rec.url, rec.fingerprint, rec.hostId, rec.hostKeyProviderId, rec.hostKeyId, rec.createdAt],
@@ -352,6 +353,24 @@ export class CenterStore {
       keyId,
       name,
     ]);
+  }
+
+  /** Records (or, with null, forgets) the fingerprint of a renewed agent certificate not yet promoted. */
+  async setHostPendingFingerprint(name: string, fingerprint: string | null): Promise<void> {
+    if ((await this.db.run('UPDATE hosts SET pending_fingerprint = ? WHERE name = ?', [fingerprint, name])) === 0)
+      throw new CenterError('host_not_found', `no host ${name}`);
+  }
+
+  /**
+   * Makes the pending fingerprint the pinned one, if it is still `fingerprint`; true when it did
+   * (false: already promoted, or another renewal replaced it).
+   */
+  async promoteHostFingerprint(name: string, fingerprint: string): Promise<boolean> {
+    const n = await this.db.run(
+      'UPDATE hosts SET fingerprint = pending_fingerprint, pending_fingerprint = NULL WHERE name = ? AND pending_fingerprint = ?',
+      [name, fingerprint],
+    );
+    return n > 0;
   }
 
   async removeHost(name: string): Promise<void> {

@@ -90,6 +90,9 @@ export const MIGRATIONS: readonly (readonly string[])[] = [
     'CREATE INDEX alarms_active ON alarms (kind, target, cleared_at)',
   ],
   POLICY_MIGRATION,
+  // An agent certificate renewal in progress: the renewed certificate's fingerprint, accepted
+  // alongside `fingerprint` until center promotes it (hosts.ts, docs/center.md "Certificate renewal").
+  ['ALTER TABLE hosts ADD COLUMN pending_fingerprint TEXT'],
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

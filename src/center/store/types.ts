@@ -61,5 +61,7 @@ export interface HostRecord {
   readonly hostId: string;
   readonly hostKeyProviderId: string | null;
   readonly hostKeyId: string | null;
+  /** A renewed agent certificate being switched to (accepted with `fingerprint` until promoted). */
+  readonly pendingFingerprint: string | null;
   readonly createdAt: string;
 }

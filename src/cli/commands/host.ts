@@ -1,4 +1,5 @@
-/** `cryptvisor host add|list|show|remove`: hosts (enrolled agents), docs/center.md. */
+/** `cryptvisor host add|list|show|remove|renew-cert`: hosts (enrolled agents), docs/center.md. */
+import { CommonError } from '../../common/errors.js';
 import { pos, str, type CommandSpec } from '../command.js';
 import { DATA_OPTION, remote, table } from './login.js';
 
@@ -11,7 +12,20 @@ interface HostView {
   readonly hostKeyId: string | null;
 }
 
+interface Renewed {
+  readonly fingerprint: string;
+  readonly notAfter: string;
+}
+
 const path = (name: string | undefined): string => `/api/v1/hosts/${encodeURIComponent(name ?? '')}`;
+/** `--days N` of renew-cert: absent, or a whole number of days from 1 to 3650 (the agent's limit). */
+function validityDays(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  if (!/^[0-9]{1,4}$/.test(text) || Number(text) < 1 || Number(text) > 3650)
+    throw new CommonError('usage', `--days ${text}: a whole number of days, 1 to 3650`);
+  return Number(text);
+}
+
 const show = (h: HostView): string =>
   `host ${h.name} (${h.hostId}) at ${h.url}: ${h.state ?? 'unknown'}${h.reachable === false ? ', unreachable' : ''}`;
 
@@ -83,5 +97,24 @@ export const HOST_COMMANDS: readonly CommandSpec[] = [
       return (await remote(ctx)).call('DELETE', path(pos(ctx.args, 'name')));
     },
     human: (r) => `host ${(r as { removed: string }).removed} removed`,
+  },
+  {
+    path: ['host', 'renew-cert'],
+    summary:
+      "renew the agent's server certificate (same subject and SANs, new key pair) and re-pin it in center",
+    positionals: [{ name: 'name', required: true }],
+    options: [
+      { name: 'days', type: 'string', help: 'validity of the new certificate in days (default 825)', valueName: 'N' },
+      DATA_OPTION,
+    ],
+    async run(ctx) {
+      const days = validityDays(str(ctx.args, 'days'));
+      const url = `${path(pos(ctx.args, 'name'))}/renew-cert`;
+      return (await remote(ctx)).call<HostView & Renewed>('POST', url, days === undefined ? {} : { days });
+    },
+    human: (r) => {
+      const h = r as HostView & Renewed;
+      return `host ${h.name}: renewed certificate ${h.fingerprint} pinned, valid until ${h.notAfter}`;
+    },
   },
 ];
