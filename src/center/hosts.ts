@@ -13,6 +13,7 @@ import type { Logger } from '../common/logging.js';
 import { normalizeFingerprint } from './client.js';
 import { CenterError, CenterRemoteError } from './errors.js';
 import { AgentConnections } from './agent-connections.js';
+import { PinMismatchError } from './pinned-tls.js';
 import { isRetryable, jsonRequest } from './json-request.js';
 import type { KekCache } from './kek-cache.js';
 import type { ProviderManager } from './providers.js';
@@ -73,13 +74,31 @@ export class HostManager {
   /**
    * One call of the agent API on a pinned mutual-TLS connection (a new one, or one kept from before).
    * While a certificate renewal is pending, the agent may serve the current or the renewed
-   * certificate; a connection served the renewed one promotes it (`promote`).
+   * certificate; a connection served the renewed one promotes it (`promote`). A caller holding a
+   * host record from before a renewal (a long task) is refused by the pin before any byte is
+   * sent; the call is then made once more with the host as the store has it now.
    */
   async call<T>(
     h: Pick<HostRecord, 'url' | 'fingerprint'> & Partial<Pick<HostRecord, 'name' | 'pendingFingerprint'>>,
     method: string,
     path: string,
     body?: unknown,
+  ): Promise<T> {
+    try {
+      return await this.callPinned<T>(h, method, path, body);
+    } catch (err) {
+      if (!h.name || !((err as { cause?: unknown }).cause instanceof PinMismatchError)) throw err;
+      const now = await this.store.findHost(h.name);
+      if (!now || (now.fingerprint === h.fingerprint && now.pendingFingerprint === (h.pendingFingerprint ?? null))) throw err;
+      return this.callPinned<T>(now, method, path, body);
+    }
+  }
+
+  private async callPinned<T>(
+    h: Pick<HostRecord, 'url' | 'fingerprint'> & Partial<Pick<HostRecord, 'name' | 'pendingFingerprint'>>,
+    method: string,
+    path: string,
+    body: unknown,
   ): Promise<T> {
     const url = new URL(path, h.url);
     const unreachable = (message: string, cause?: unknown): CenterError =>
