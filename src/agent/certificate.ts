@@ -97,7 +97,7 @@ export class AgentCertificates {
   }
 
   /** Issues server.next.pem|key (replacing a not yet activated pair); serves nothing new yet. */
-  renew(days: number | undefined): Promise<CertificateSummary> {
+  async renew(days: number | undefined): Promise<CertificateSummary> {
     if (days !== undefined && (!Number.isInteger(days) || days < 1 || days > MAX_DAYS))
       throw new AgentError('invalid_request', `"days" must be an integer from 1 to ${MAX_DAYS}`);
     return this.serial(async () => {
@@ -111,7 +111,7 @@ export class AgentCertificates {
    * running server. Asked again for the certificate already served (the answer was lost), it
    * answers the same. Any other fingerprint: invalid_request, nothing changed.
    */
-  activate(fingerprint: string): Promise<CertificateSummary> {
+  async activate(fingerprint: string): Promise<CertificateSummary> {
     const want = normalize(fingerprint);
     return this.serial(async () => {
       const nextPem = join(this.pkiDir, `${NEXT}.pem`);
