@@ -70,3 +70,16 @@ test('a write arriving after an overlapping one wins', async (t) => {
     assert.equal(got[20], 0xaa, name);
   }
 });
+
+test('readInto fills a caller buffer with what read returns, aligned or not', async (t) => {
+  for (const [name, dev] of await devices(t)) {
+    const data = patternBytes(SIZE, 42);
+    await dev.write(0, data);
+    for (const [off, len] of [[0, SIZE], [4096, 8192], [4093, 7], [1, 4096]] as const) {
+      const buf = Buffer.alloc(len, 0xee);
+      await dev.readInto?.(off, buf);
+      assert.deepEqual(buf, data.subarray(off, off + len), `${name} ${off}+${len}`);
+    }
+    await assert.rejects(dev.readInto?.(SIZE - 10, Buffer.alloc(20)) ?? Promise.reject(new Error('no readInto')), /past the end/, name);
+  }
+});

@@ -48,6 +48,13 @@ export class AlignedDevice implements BlockDevice {
     return buf.subarray(offset - s, offset - s + length);
   }
 
+  async readInto(offset: number, buf: Buffer): Promise<void> {
+    checkRange(this.size, 1, offset, buf.length);
+    const aligned = offset % this.align === 0 && buf.length % this.align === 0;
+    if (aligned && this.inner.readInto) await this.inner.readInto(offset, buf);
+    else (await this.read(offset, buf.length)).copy(buf);
+  }
+
   async write(offset: number, data: Buffer, opts?: WriteOptions): Promise<void> {
     checkRange(this.size, 1, offset, data.length);
     const s = this.down(offset);

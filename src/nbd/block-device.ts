@@ -22,6 +22,11 @@ export interface BlockDevice {
   readonly blockSize: number;
   /** Reads exactly `length` bytes at `offset`; the buffer belongs to the caller. */
   read(offset: number, length: number): Promise<Buffer>;
+  /**
+   * Fills all of `buf` from `offset` (so a caller can reuse its buffers; the NBD server does for
+   * READ replies). Optional: without it, callers use read().
+   */
+  readInto?(offset: number, buf: Buffer): Promise<void>;
   /** Writes `data` at `offset`. The device may not keep or change `data` after it resolves. */
   write(offset: number, data: Buffer, opts?: WriteOptions): Promise<void>;
   /** Puts every completed write on stable storage. */

@@ -64,6 +64,18 @@ export class EncryptedDevice implements BlockDevice {
     return buf;
   }
 
+  async readInto(offset: number, buf: Buffer): Promise<void> {
+    checkRange(this.size, SECTOR_SIZE, offset, buf.length);
+    const f = this.fused;
+    if (f !== null) {
+      await f.io.readDecrypt(f.file.target(offset, buf.length, false), buf, this.unit(offset));
+      return;
+    }
+    if (this.inner.readInto) await this.inner.readInto(offset, buf);
+    else (await this.inner.read(offset, buf.length)).copy(buf);
+    await this.cipher.decrypt(buf, this.unit(offset));
+  }
+
   async write(offset: number, data: Buffer, opts?: WriteOptions): Promise<void> {
     checkRange(this.size, SECTOR_SIZE, offset, data.length);
     await this.put(offset, data, opts?.fua ?? false);

@@ -94,12 +94,17 @@ export class FileDevice implements BlockDevice {
     checkRange(this.size, 1, offset, length);
     const fd = this.liveFd();
     const buf = Buffer.allocUnsafe(length);
-    await this.readInto(fd, buf, 0, length, offset);
+    await this.fill(fd, buf, 0, length, offset);
     return buf;
   }
 
+  async readInto(offset: number, buf: Buffer): Promise<void> {
+    checkRange(this.size, 1, offset, buf.length);
+    await this.fill(this.liveFd(), buf, 0, buf.length, offset);
+  }
+
   /** Fills buf[at, at+len) from device offset `offset`; bytes past the end of the file read as zeros. */
-  private async readInto(fd: number, buf: Buffer, at: number, len: number, offset: number): Promise<void> {
+  private async fill(fd: number, buf: Buffer, at: number, len: number, offset: number): Promise<void> {
     let done = 0;
     while (done < len) {
       const n = await preadOnce(fd, buf, at + done, len - done, this.base + offset + done);

@@ -10,6 +10,7 @@ import type { Logger } from '../common/logging.js';
 import type { ByteReader } from './byte-reader.js';
 import { errnoOf } from './errors.js';
 import type { NbdExport } from './nbd-export.js';
+import { ReplyBuffers } from './reply-buffers.js';
 import type { WorkLimit } from './work-limit.js';
 import {
   CMD,
@@ -63,6 +64,8 @@ export class Transmission {
   private idleWaiter: (() => void) | null = null;
   private stopping = false;
   private corked = false;
+  /** READ reply buffers, reused once the socket has written them (reply-buffers.ts). */
+  private readonly buffers = new ReplyBuffers({ maxKept: MAX_IN_FLIGHT });
 
   private readonly onDrain = (): void => this.wakeReader();
 
@@ -95,6 +98,7 @@ export class Transmission {
       if (!this.stopping) throw err;
     } finally {
       await this.idle();
+      this.buffers.clear();
       this.stream.off('drain', this.onDrain);
       this.stream.off('close', this.onDrain);
     }
@@ -190,6 +194,10 @@ export class Transmission {
     }
     const fua = (req.flags & CMD_FLAG.FUA) !== 0;
     try {
+      if (req.type === CMD.READ && this.exp.device.readInto) {
+        await this.readPooled(req);
+        return;
+      }
       const data = await this.limit.run(() => this.perform(req, fua));
       if (data !== null) this.replyData(req, data);
       else this.replyOk(req);
@@ -198,6 +206,19 @@ export class Transmission {
       this.log.error({ err: (err as Error).message, type: req.type, offset: req.offset, length: req.length }, 'request failed');
       this.replyError(req, errno, 'request failed');
     }
+  }
+
+  /** A READ into a pooled buffer, which goes back to the pool once the socket has written it. */
+  private async readPooled(req: Request): Promise<void> {
+    const dev = this.exp.device;
+    const buf = this.buffers.take(req.length);
+    try {
+      await this.limit.run(() => (dev.readInto as (offset: number, buf: Buffer) => Promise<void>).call(dev, req.offset, buf));
+    } catch (err) {
+      this.buffers.give(buf);
+      throw err;
+    }
+    this.replyData(req, buf, () => this.buffers.give(buf));
   }
 
   /** Runs a valid request on the device; a READ's data, else null. */
@@ -241,7 +262,7 @@ export class Transmission {
    * Replies completed in the same tick leave in one writev: the first one corks the socket and
    * the uncork runs on the next tick.
    */
-  private send(head: Buffer, data?: Buffer): void {
+  private send(head: Buffer, data?: Buffer, written?: () => void): void {
     const s = this.stream;
     if (s.destroyed || !s.writable) return;
     if (!this.corked) {
@@ -250,7 +271,8 @@ export class Transmission {
       process.nextTick(this.uncork);
     }
     s.write(head);
-    if (data !== undefined) s.write(data);
+    // `written` runs once the socket no longer needs data (sent, or the socket failed).
+    if (data !== undefined) s.write(data, written);
   }
 
   private readonly uncork = (): void => {
@@ -262,9 +284,9 @@ export class Transmission {
     this.send(this.header(req, SIMPLE_REPLY_SIZE));
   }
 
-  private replyData(req: Request, data: Buffer): void {
+  private replyData(req: Request, data: Buffer, written?: () => void): void {
     if (!this.structured) {
-      this.send(this.header(req, SIMPLE_REPLY_SIZE), data);
+      this.send(this.header(req, SIMPLE_REPLY_SIZE), data, written);
       return;
     }
     const h = this.header(req, STRUCTURED_HEADER_SIZE + 8);
@@ -273,7 +295,7 @@ export class Transmission {
     h.writeUInt32BE(8 + data.length, 16);
     h.writeUIntBE(Math.floor(req.offset / 0x100000000), 20, 4);
     h.writeUInt32BE(req.offset % 0x100000000, 24);
-    this.send(h, data);
+    this.send(h, data, written);
   }
 
   /** Simple replies carry the error alone; structured ones an NBD_REPLY_TYPE_ERROR chunk with a message. */
