@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import type { Logger } from '../../common/logging.js';
 import { silentLogger } from '../../common/logging.js';
 import { WalSync } from '../../common/wal-sync.js';
+import { Checkpointer } from './checkpointer.js';
 import type { RootKey } from '../root-key.js';
 import { StoreError } from './errors.js';
 import { BaseStore } from './base-store.js';
@@ -67,6 +68,8 @@ export class SqliteStore extends BaseStore implements StoreBackend {
   /** Whether commits are fsync'd (durability 'fsync'), and the WAL's syncer. */
   readonly #syncWal: boolean;
   readonly #wal: WalSync;
+  /** WAL checkpoints on a worker thread (checkpointer.ts). */
+  readonly #checkpoints: Checkpointer;
 
   private constructor(db: Db, file: string, rootKey: RootKey, log: Logger, windowMs: number, syncWal: boolean) {
     super(rootKey, log, windowMs);
@@ -74,6 +77,9 @@ export class SqliteStore extends BaseStore implements StoreBackend {
     this.#file = file;
     this.#syncWal = syncWal;
     this.#wal = new WalSync(file);
+    this.#checkpoints = new Checkpointer(file, log, () => db.pragma('wal_checkpoint(PASSIVE)'), {
+      pageSize: Number(db.pragma('page_size', { simple: true })),
+    });
   }
 
   readonly #statements = new Map<string, Database.Statement>();
@@ -113,6 +119,10 @@ export class SqliteStore extends BaseStore implements StoreBackend {
       // From here on, 'fsync' durability is an off-loop fdatasync of the WAL after each commit
       // (WalSync); schema migrations above were synced by SQLite itself.
       db.pragma('synchronous = NORMAL');
+      // Checkpoints run on a worker thread, not inside a commit on the event loop (Checkpointer).
+      db.pragma('wal_autocheckpoint = 0');
+      // After the WAL restarts, its file is cut back to this size.
+      db.pragma('journal_size_limit = 16777216');
       const log = opts.logger ?? silentLogger();
       if (from !== SCHEMA_VERSION) log.info({ from, to: SCHEMA_VERSION }, 'kms store schema migrated');
       return new SqliteStore(db, file, opts.rootKey, log, opts.groupCommitMs ?? 0, opts.durability !== 'process');
@@ -184,6 +194,7 @@ export class SqliteStore extends BaseStore implements StoreBackend {
         }
       });
     }
+    this.#checkpoints.committed(ops.length);
     if (this.#syncWal) {
       try {
         await this.#wal.sync();
@@ -275,6 +286,7 @@ export class SqliteStore extends BaseStore implements StoreBackend {
 
   async close(): Promise<void> {
     if (!(await this.closeWrites())) return;
+    await this.#checkpoints.close();
     await this.#wal.close();
     this.#db.close();
   }
