@@ -7,8 +7,12 @@
 import type { Duplex } from 'node:stream';
 import { NbdError } from './errors.js';
 
+/** Where a read that spans chunks gathers its bytes (default: a new Buffer). */
+export type Alloc = (n: number) => Buffer;
+
 interface Waiter {
   readonly n: number;
+  readonly alloc: Alloc | undefined;
   readonly resolve: (buf: Buffer) => void;
   readonly reject: (err: Error) => void;
 }
@@ -28,7 +32,7 @@ export class ByteReader {
     const w = this.waiter;
     if (w !== null && this.buffered >= w.n) {
       this.waiter = null;
-      w.resolve(this.take(w.n));
+      w.resolve(this.take(w.n, w.alloc));
     }
     if (this.buffered >= this.highWater && this.waiter === null) this.stream?.pause();
   };
@@ -74,20 +78,23 @@ export class ByteReader {
     this.fail(new NbdError('closed', 'reading stopped'));
   }
 
-  /** Exactly n bytes, or a rejection with code `closed` when the stream ends first. */
-  read(n: number): Promise<Buffer> {
-    if (this.buffered >= n) return Promise.resolve(this.take(n));
+  /**
+   * Exactly n bytes, or a rejection with code `closed` when the stream ends first. Bytes within one
+   * socket chunk come back as a view of it; bytes spanning chunks are gathered into `alloc(n)`.
+   */
+  read(n: number, alloc?: Alloc): Promise<Buffer> {
+    if (this.buffered >= n) return Promise.resolve(this.take(n, alloc));
     if (this.failure !== null) return Promise.reject(this.failure);
     if (this.waiter !== null) return Promise.reject(new NbdError('protocol', 'concurrent reads'));
     return new Promise<Buffer>((resolve, reject) => {
-      this.waiter = { n, resolve, reject };
+      this.waiter = { n, alloc, resolve, reject };
       this.stream?.resume();
     });
   }
 
   /** Exactly n bytes if they are already buffered, else undefined (the fast path). */
-  readNow(n: number): Buffer | undefined {
-    return this.buffered >= n ? this.take(n) : undefined;
+  readNow(n: number, alloc?: Alloc): Buffer | undefined {
+    return this.buffered >= n ? this.take(n, alloc) : undefined;
   }
 
   /** Reads and drops n bytes, holding at most 64 KiB of them at a time. */
@@ -108,7 +115,7 @@ export class ByteReader {
     }
   }
 
-  private take(n: number): Buffer {
+  private take(n: number, alloc: Alloc = Buffer.allocUnsafe): Buffer {
     this.buffered -= n;
     const first = this.chunks[0];
     if (first !== undefined && first.length - this.head >= n) {
@@ -121,7 +128,7 @@ export class ByteReader {
       this.resumeIfLow();
       return out;
     }
-    const out = Buffer.allocUnsafe(n);
+    const out = alloc(n);
     let filled = 0;
     while (filled < n) {
       const c = this.chunks[0] as Buffer;

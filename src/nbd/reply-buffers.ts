@@ -1,9 +1,10 @@
 /**
- * Reused buffers for one connection's READ replies. A fresh 256 KiB Buffer per read cost the
- * server about a third of its CPU in allocation, page faults and garbage collection; here a reply
- * buffer goes back to the pool once the socket has taken its bytes, and the next read of the same
- * length fills it again. Every byte of a buffer handed out is overwritten by the read before it is
- * sent, so nothing of an earlier reply can leak into a later one.
+ * Reused buffers for one connection's READ replies and gathered WRITE payloads. A fresh 256 KiB
+ * Buffer per read cost the server about a third of its CPU in allocation, page faults and garbage
+ * collection; here a reply buffer goes back to the pool once the socket has taken its bytes (a
+ * write payload once the device has it), and the next request of the same length fills it again.
+ * Every byte of a buffer handed out is overwritten (by the read, or by the payload's bytes) before
+ * it is used, so nothing of an earlier request can leak into a later one.
  *
  * Buffers hold guest plaintext: the pool keeps at most `maxKept` of them, zeroes and drops all of
  * them after `idleMs` without a take, and on clear() (the connection's end).

@@ -139,8 +139,18 @@ export class Transmission {
           this.replyError(req, NBD_ERRNO.EOVERFLOW, `write of ${req.length} bytes exceeds the ${MAX_PAYLOAD}-byte maximum`);
           continue;
         }
-        const data = this.reader.readNow(req.length) ?? (await this.reader.read(req.length));
+        // A payload spanning socket chunks is gathered into a pooled buffer, given back once the
+        // device has it (a device keeps no reference to written data).
+        let pooled: Buffer | null = null;
+        const alloc = (n: number): Buffer => (pooled = this.buffers.take(n));
+        const data = this.reader.readNow(req.length, alloc) ?? (await this.reader.read(req.length, alloc));
         full = { ...req, data };
+        if (pooled !== null) {
+          const buf: Buffer = pooled;
+          this.inFlight++;
+          this.execute(full).then(() => this.buffers.give(buf)).then(this.onDone, this.onDone);
+          continue;
+        }
       }
       this.inFlight++;
       this.execute(full).then(this.onDone, this.onDone);
