@@ -49,6 +49,8 @@ export class HostManager {
   private readonly renewQueue = new Map<string, Promise<unknown>>();
   /** Host-key pushes run one at a time per host, so a heartbeat and `host add` never make two keys. */
   private readonly hostKeyQueue = new Map<string, Promise<unknown>>();
+  /** The last heartbeat queued per host (heartbeat()). */
+  private readonly heartbeatQueue = new Map<string, Promise<unknown>>();
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<unknown> | undefined;
   /** The optional KEK cache (kek-cache.ts; off unless center.json sets kekCacheSeconds). */
@@ -302,8 +304,23 @@ export class HostManager {
     this.lastSeen.delete(name);
   }
 
-  /** One heartbeat: host key again after a restart; each distinct needed key fetched once and pushed. */
-  async heartbeat(name: string): Promise<HeartbeatResult> {
+  /**
+   * One heartbeat: host key again after a restart; each distinct needed key fetched once and pushed.
+   * Heartbeats of one host run one after another (the periodic one and one asked for through the
+   * API), so two never fetch and push the same missing keys at once.
+   */
+  heartbeat(name: string): Promise<HeartbeatResult> {
+    const prev = this.heartbeatQueue.get(name) ?? Promise.resolve();
+    const run = prev.then(() => this.heartbeatNow(name));
+    const tail = run.catch(() => undefined);
+    this.heartbeatQueue.set(name, tail);
+    void tail.then(() => {
+      if (this.heartbeatQueue.get(name) === tail) this.heartbeatQueue.delete(name);
+    });
+    return run;
+  }
+
+  private async heartbeatNow(name: string): Promise<HeartbeatResult> {
     const h = await this.store.getHost(name);
     let result: HeartbeatResult;
     try {

@@ -30,14 +30,19 @@ export interface TestCenter {
   close(): Promise<void>;
 }
 
-export async function startTestCenter(opts: { database?: string } = {}): Promise<TestCenter> {
+export async function startTestCenter(opts: { database?: string; heartbeatSeconds?: number } = {}): Promise<TestCenter> {
   const dir = await mkdtemp(join(tmpdir(), 'cv-test-center-'));
   const init = await initCenter(join(dir, 'center'), {
     adminUser: 'admin',
     adminPassword: ADMIN_PASSWORD,
     database: opts.database,
   });
-  const running = await startCenter({ dataDir: join(dir, 'center'), host: '127.0.0.1', port: 0 });
+  const running = await startCenter({
+    dataDir: join(dir, 'center'),
+    host: '127.0.0.1',
+    port: 0,
+    ...(opts.heartbeatSeconds !== undefined ? { heartbeatSeconds: opts.heartbeatSeconds } : {}),
+  });
   const ca = await readFile(init.ca, 'utf8');
   const env: NodeJS.ProcessEnv = {
     PATH: process.env['PATH'],
@@ -108,13 +113,14 @@ export interface TestStack {
 
 /**
  * Our KMS, a center whose default provider `kms1` is that KMS (center's CSR signed by the KMS
- * CA), and an initialized, running agent (not yet enrolled).
+ * CA), and an initialized, running agent (not yet enrolled). Tests that count the KMIP Gets of
+ * one heartbeat pass `heartbeatSeconds: 3600`, so the periodic heartbeat cannot push first.
  */
-export async function startTestStack(): Promise<TestStack> {
+export async function startTestStack(opts: { heartbeatSeconds?: number } = {}): Promise<TestStack> {
   const dir = await mkdtemp(join(tmpdir(), 'cv-center-stack-'));
   const kmsInit = await initKms({ dataDir: join(dir, 'kms'), sans: ['127.0.0.1'] });
   const kms = await startKms({ dataDir: join(dir, 'kms'), host: '127.0.0.1', port: 0, logLevel: 'silent' });
-  const center = await startTestCenter();
+  const center = await startTestCenter(opts);
   const admin = await center.login('admin', ADMIN_PASSWORD);
   await admin.call('POST', '/api/v1/providers', {
     name: 'kms1',

@@ -25,7 +25,7 @@ describe('center operations: metrics, key status, alarms, renewal, audit', () =>
     list.find((a) => a.kind === kind && a.target === target);
 
   before(async () => {
-    s = await startTestStack();
+    s = await startTestStack({ heartbeatSeconds: 3600 });
     await enrollHost(s);
     const vm = await createVm(s.admin, 'vm1', 'host-1');
     assert.ok(vm.keyId);
@@ -118,6 +118,18 @@ describe('center operations: metrics, key status, alarms, renewal, audit', () =>
     assert.equal(hb.keysPushed, 1);
     assert.equal(metrics.kmipCount('get') - before, 2, 'the host key and vm1 KEK, once each');
     assert.equal(s.center.running.hosts.kekCache?.size, 0, 'the cache is off by default');
+  });
+
+  it('three heartbeats of one host asked at once run one after another: each key is still Got once', async () => {
+    const metrics = s.center.running.metrics;
+    await s.restartAgent();
+    const before = metrics.kmipCount('get');
+    const hbs = await Promise.all(
+      [0, 1, 2].map(() => s.admin.call<{ keysPushed: number; error: string | null }>('POST', '/api/v1/hosts/host-1/heartbeat')),
+    );
+    assert.deepEqual(hbs.map((h) => h.error), [null, null, null]);
+    assert.equal(hbs.reduce((n, h) => n + h.keysPushed, 0), 1, 'vm1 KEK pushed by one of them');
+    assert.equal(metrics.kmipCount('get') - before, 2, 'the host key and vm1 KEK, once each');
   });
 
   it('with the KEK cache on, a second restart within its TTL is unlocked without any KMIP Get', async () => {

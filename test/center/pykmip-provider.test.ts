@@ -21,7 +21,7 @@ describe('PyKMIP server as the key provider', () => {
 
   before(async () => {
     if (!havePeer('/usr/bin/pykmip-server') || !havePeer('py:kmip')) return;
-    s = await startTestStack();
+    s = await startTestStack({ heartbeatSeconds: 3600 });
     py = await startPykmipServer();
     const admin = s.admin;
     await addTrustedProvider(admin, 'pykmip', `${py.host}:${py.port}`, py.pki.ca, py.pki.dir);
