@@ -12,11 +12,16 @@
  * libuv pool (Node has no fallocate): the range becomes a hole that reads as zeros and the file
  * size stays. It rejects with an Error whose `code` is the errno name (EOPNOTSUPP when the file
  * system cannot punch holes), and `errno`/`syscall` set, like Node's fs errors.
+ *
+ * setSendBuffer(fd, bytes) -> number sets SO_SNDBUF of a socket (Node has no setsockopt for
+ * stream sockets) and returns the size the kernel then reports (it doubles the request and caps
+ * it at net.core.wmem_max), or -1 if the descriptor is not a socket or the call fails.
  */
 #define _GNU_SOURCE
 #include <node_api.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -107,6 +112,25 @@ static void punch_complete(napi_env env, napi_status status, void *p) {
 }
 
 /* punchHole(fd, offset, length) -> Promise<void> */
+static napi_value js_set_send_buffer(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2], result;
+  int32_t fd, bytes;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 2 ||
+      napi_get_value_int32(env, argv[0], &fd) != napi_ok || napi_get_value_int32(env, argv[1], &bytes) != napi_ok || fd < 0 ||
+      bytes <= 0) {
+    napi_throw_error(env, "ERR_INVALID_ARG_VALUE", "setSendBuffer(fd, bytes) takes a descriptor and a positive size");
+    return NULL;
+  }
+  int got = -1;
+  socklen_t len = sizeof got;
+  if (setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bytes, sizeof bytes) != 0 || getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &got, &len) != 0) {
+    got = -1;
+  }
+  napi_create_int32(env, got, &result);
+  return result;
+}
+
 static napi_value js_punch_hole(napi_env env, napi_callback_info info) {
   size_t argc = 3;
   napi_value argv[3], promise, name;
@@ -145,7 +169,8 @@ NAPI_MODULE_INIT() {
       {"isDumpable", NULL, js_is_dumpable, NULL, NULL, NULL, napi_enumerable, NULL},
       {"coreLimit", NULL, js_core_limit, NULL, NULL, NULL, napi_enumerable, NULL},
       {"punchHole", NULL, js_punch_hole, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"setSendBuffer", NULL, js_set_send_buffer, NULL, NULL, NULL, napi_enumerable, NULL},
   };
-  if (napi_define_properties(env, exports, 4, props) != napi_ok) return NULL;
+  if (napi_define_properties(env, exports, 5, props) != napi_ok) return NULL;
   return exports;
 }

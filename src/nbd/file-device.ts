@@ -6,7 +6,7 @@
 import { close, fdatasync, fstat, open, read, write, constants } from 'node:fs';
 import { checkRange, type BlockDevice, type WriteOptions, type ZeroOptions } from './block-device.js';
 import { NbdError } from './errors.js';
-import { nativePunchHole } from './punch-hole.js';
+import { nativePunchHole } from './sys-addon.js';
 import type { FileTarget } from './sector-cipher.js';
 
 export interface FileDeviceOptions {

@@ -7,7 +7,7 @@ import { EncryptedDevice } from './encrypted-device.js';
 import { EngineXtsCipher } from './engine-cipher.js';
 import { FileDevice } from './file-device.js';
 import type { NbdError } from './errors.js';
-import { nativePunchHole } from './punch-hole.js';
+import { nativePunchHole } from './sys-addon.js';
 import type { SectorCipher } from './sector-cipher.js';
 import { patternBytes, tempImage } from './device-test-support.js';
 

@@ -16,6 +16,10 @@ import { NbdError } from './errors.js';
 import type { HandshakeEnv, TlsMode } from './handshake.js';
 import type { NbdExport } from './nbd-export.js';
 import { MAX_STRING } from './protocol.js';
+import { setSendBuffer } from './sys-addon.js';
+
+/** SO_SNDBUF asked for each connection (the kernel doubles it, capped at net.core.wmem_max). */
+const SEND_BUFFER_BYTES = 2 * 1024 * 1024;
 
 export interface NbdExportSpec {
   /** The export name; "" is the default export. */
@@ -129,6 +133,8 @@ export class NbdServer {
       return;
     }
     sock.setNoDelay(true);
+    // Room for a whole large READ reply in the socket (sys-addon.ts); the default is 208 KiB.
+    setSendBuffer(sock, SEND_BUFFER_BYTES);
     const log = this.log.child({ conn: this.nextId++ });
     const conn = new NbdConnection(sock, log, this.handshakeTimeoutMs, this.limit);
     this.connections.add(conn);

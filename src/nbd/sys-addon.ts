@@ -1,0 +1,56 @@
+/**
+ * The system calls the data path needs and Node does not offer, from the project's system-call
+ * addon (native/sys.c, built by `npm install`):
+ * - fallocate(FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE): the range becomes a hole that reads as
+ *   zeros; the file keeps its size. Failures reject with Node-style errors (`code` is the errno
+ *   name: EOPNOTSUPP when the file system cannot punch holes).
+ * - setsockopt(SO_SNDBUF) on an accepted NBD connection, so a whole READ reply (256 KiB from
+ *   nbdcopy, up to 2 MiB from QEMU) fits in the socket at once: one write and one wake-up of the
+ *   client per reply instead of several.
+ * Without the addon, trim leaves data in place (NBD lets a server ignore trims) and sockets keep
+ * the kernel's default buffer.
+ */
+import { createRequire } from 'node:module';
+import type { Socket } from 'node:net';
+
+export type PunchHole = (fd: number, offset: number, length: number) => Promise<void>;
+
+interface SysAddon {
+  punchHole?: PunchHole;
+  setSendBuffer?: (fd: number, bytes: number) => number;
+}
+
+/** dist/src/nbd/ → the repository root → native/build/Release. */
+const ADDON_PATH = new URL('../../../native/build/Release/cryptvisor_sys.node', import.meta.url).pathname;
+
+let loaded: SysAddon | null | undefined;
+
+function addon(): SysAddon | null {
+  if (loaded === undefined) {
+    try {
+      loaded = createRequire(import.meta.url)(ADDON_PATH) as SysAddon;
+    } catch {
+      loaded = null;
+    }
+  }
+  return loaded;
+}
+
+/** The addon's punchHole, or null when the addon is not built (trim then leaves data in place). */
+export function nativePunchHole(): PunchHole | null {
+  const p = addon()?.punchHole;
+  return typeof p === 'function' ? p : null;
+}
+
+/**
+ * Raises a connected socket's send buffer to `bytes` (the kernel caps it at net.core.wmem_max);
+ * returns the size the kernel reports, or null when the addon or the socket's descriptor is not
+ * available. A Socket's descriptor is libuv's (`_handle.fd`); Node has no public accessor.
+ */
+export function setSendBuffer(sock: Socket, bytes: number): number | null {
+  const set = addon()?.setSendBuffer;
+  const fd = (sock as unknown as { _handle?: { fd?: unknown } })._handle?.fd;
+  if (typeof set !== 'function' || typeof fd !== 'number' || fd < 0) return null;
+  const got = set(fd, bytes);
+  return got > 0 ? got : null;
+}
