@@ -9,6 +9,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { KeyedSerial } from '../common/keyed-serial.js';
 import type { Logger } from '../common/logging.js';
 import { normalizeFingerprint } from './client.js';
 import { CenterError, CenterRemoteError } from './errors.js';
@@ -46,11 +47,11 @@ export interface RenewedCertificate {
 export class HostManager {
   private readonly lastSeen = new Map<string, HeartbeatResult>();
   /** Certificate renewals run one at a time per host. */
-  private readonly renewQueue = new Map<string, Promise<unknown>>();
+  private readonly renewals = new KeyedSerial();
   /** Host-key pushes run one at a time per host, so a heartbeat and `host add` never make two keys. */
-  private readonly hostKeyQueue = new Map<string, Promise<unknown>>();
-  /** The last heartbeat queued per host (heartbeat()). */
-  private readonly heartbeatQueue = new Map<string, Promise<unknown>>();
+  private readonly hostKeyPushes = new KeyedSerial();
+  /** Heartbeats run one at a time per host (heartbeat()). */
+  private readonly heartbeats = new KeyedSerial();
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<unknown> | undefined;
   /** The optional KEK cache (kek-cache.ts; off unless center.json sets kekCacheSeconds). */
@@ -166,13 +167,7 @@ export class HostManager {
   }
 
   private pushHostKey(h: HostRecord): Promise<HostRecord> {
-    const prev = this.hostKeyQueue.get(h.name) ?? Promise.resolve();
-    const run = prev.then(
-      () => this.pushHostKeyNow(h.name),
-      () => this.pushHostKeyNow(h.name),
-    );
-    this.hostKeyQueue.set(h.name, run.catch(() => undefined));
-    return run;
+    return this.hostKeyPushes.run(h.name, () => this.pushHostKeyNow(h.name));
   }
 
   /** Creates the host key on first use (its ID is stored), then pushes it; reads the host afresh. */
@@ -256,13 +251,7 @@ export class HostManager {
    */
   renewCertificate(name: string, days: number | undefined): Promise<RenewedCertificate> {
     // One renewal per host at a time: a second request waits, then completes or restarts.
-    const prev = this.renewQueue.get(name) ?? Promise.resolve();
-    const run = prev.then(
-      () => this.renewCertificateNow(name, days),
-      () => this.renewCertificateNow(name, days),
-    );
-    this.renewQueue.set(name, run.catch(() => undefined));
-    return run;
+    return this.renewals.run(name, () => this.renewCertificateNow(name, days));
   }
 
   private async renewCertificateNow(name: string, days: number | undefined): Promise<RenewedCertificate> {
@@ -310,14 +299,7 @@ export class HostManager {
    * API), so two never fetch and push the same missing keys at once.
    */
   heartbeat(name: string): Promise<HeartbeatResult> {
-    const prev = this.heartbeatQueue.get(name) ?? Promise.resolve();
-    const run = prev.then(() => this.heartbeatNow(name));
-    const tail = run.catch(() => undefined);
-    this.heartbeatQueue.set(name, tail);
-    void tail.then(() => {
-      if (this.heartbeatQueue.get(name) === tail) this.heartbeatQueue.delete(name);
-    });
-    return run;
+    return this.heartbeats.run(name, () => this.heartbeatNow(name));
   }
 
   private async heartbeatNow(name: string): Promise<HeartbeatResult> {
