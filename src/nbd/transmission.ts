@@ -132,6 +132,8 @@ export class Transmission {
         return;
       }
       let full = req;
+      /** A pooled buffer holding a WRITE's payload, given back once the device has it. */
+      let pooled: Buffer | null = null;
       if (req.type === CMD.WRITE) {
         if (req.length > MAX_PAYLOAD) {
           // Too large to accept: drop the payload unbuffered and answer EOVERFLOW.
@@ -139,21 +141,19 @@ export class Transmission {
           this.replyError(req, NBD_ERRNO.EOVERFLOW, `write of ${req.length} bytes exceeds the ${MAX_PAYLOAD}-byte maximum`);
           continue;
         }
-        // A payload spanning socket chunks is gathered into a pooled buffer, given back once the
-        // device has it (a device keeps no reference to written data).
-        let pooled: Buffer | null = null;
+        // A payload spanning socket chunks is gathered into a pooled buffer (a device keeps no
+        // reference to written data).
         const alloc = (n: number): Buffer => (pooled = this.buffers.take(n));
         const data = this.reader.readNow(req.length, alloc) ?? (await this.reader.read(req.length, alloc));
         full = { ...req, data };
-        if (pooled !== null) {
-          const buf: Buffer = pooled;
-          this.inFlight++;
-          this.execute(full).then(() => this.buffers.give(buf)).then(this.onDone, this.onDone);
-          continue;
-        }
       }
+      const release = pooled as Buffer | null;
       this.inFlight++;
-      this.execute(full).then(this.onDone, this.onDone);
+      this.execute(full)
+        .then(() => {
+          if (release !== null) this.buffers.give(release);
+        })
+        .then(this.onDone, this.onDone);
     }
   }
 
