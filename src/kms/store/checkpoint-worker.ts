@@ -6,10 +6,6 @@
 import Database from 'better-sqlite3';
 import { parentPort, workerData } from 'node:worker_threads';
 
-interface Request {
-  readonly id: number;
-}
-
 const file = (workerData as { file: string }).file;
 const db = new Database(file);
 db.pragma('journal_mode = WAL');
@@ -18,7 +14,7 @@ db.pragma('synchronous = NORMAL');
 db.pragma('busy_timeout = 5000');
 db.pragma('wal_autocheckpoint = 0');
 
-parentPort?.on('message', (m: Request | 'close') => {
+parentPort?.on('message', (m: 'checkpoint' | 'close') => {
   if (m === 'close') {
     db.close();
     parentPort?.close();
@@ -26,8 +22,8 @@ parentPort?.on('message', (m: Request | 'close') => {
   }
   try {
     const [r] = db.pragma('wal_checkpoint(PASSIVE)') as { busy: number; log: number; checkpointed: number }[];
-    parentPort?.postMessage({ id: m.id, ok: true, busy: r?.busy ?? 0, log: r?.log ?? 0, checkpointed: r?.checkpointed ?? 0 });
+    parentPort?.postMessage({ ok: true, log: r?.log ?? 0 });
   } catch (err) {
-    parentPort?.postMessage({ id: m.id, ok: false, error: err instanceof Error ? err.message : String(err) });
+    parentPort?.postMessage({ ok: false, error: err instanceof Error ? err.message : String(err) });
   }
 });

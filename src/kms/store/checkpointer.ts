@@ -27,8 +27,8 @@ export interface CheckpointerOptions {
   readonly pageSize?: number;
 }
 
+/** The worker's answer to 'checkpoint' (one at a time, so no request IDs). */
 interface Reply {
-  readonly id: number;
   readonly ok: boolean;
   /** Frames in the WAL when the checkpoint ran. */
   readonly log?: number;
@@ -47,7 +47,6 @@ export class Checkpointer {
   #running = false;
   #done = 0;
   #inlined = 0;
-  #next = 1;
   #idle: (() => void) | undefined;
 
   /** `inline` checkpoints on the calling thread (the bound, and the fallback without a worker). */
@@ -97,7 +96,7 @@ export class Checkpointer {
       return;
     }
     this.#running = true;
-    this.#worker.postMessage({ id: this.#next++ });
+    this.#worker.postMessage('checkpoint');
   }
 
   #inlineNow(): void {
