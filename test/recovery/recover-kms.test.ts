@@ -35,6 +35,30 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
+/** Runs `disk recover IMAGE ARGS --json`, expecting exit `status` and the JSON error `code`. */
+async function recoverFails(
+  image: string,
+  args: readonly string[],
+  status: number,
+  code: string,
+): Promise<void> {
+  const r = await cvAsync(['disk', 'recover', image, ...args, '--json']);
+  assert.equal(r.status, status, r.stdout + r.stderr);
+  assert.equal((JSON.parse(r.stdout) as { error: { code: string } }).error.code, code);
+}
+
+/** `disk recover`'s KMS flags for an address and a client identity. */
+const kmsAs = (address: string, ca: string, cert: string, key: string): string[] => [
+  '--kms',
+  address,
+  '--ca',
+  ca,
+  '--cert',
+  cert,
+  '--key',
+  key,
+];
+
 describe('disk recover with KMS access', () => {
   let s: RecoveryStack;
   let extent: string;
@@ -176,29 +200,9 @@ describe('disk recover with KMS access', () => {
     assert.equal(ok.status, 0, ok.stderr);
 
     await s.admin.revoke(keyId, 'CessationOfOperation');
-    const revoked = await cvAsync([
-      'disk',
-      'recover',
-      img,
-      ...s.kmsFlags(),
-      '--volume-key-file',
-      `${out}.2`,
-      '--json',
-    ]);
-    assert.equal(revoked.status, 5, revoked.stderr);
-    assert.equal((JSON.parse(revoked.stdout) as { error: { code: string } }).error.code, 'key_revoked');
+    await recoverFails(img, [...s.kmsFlags(), '--volume-key-file', `${out}.2`], 5, 'key_revoked');
     await s.admin.destroy(keyId);
-    const destroyed = await cvAsync([
-      'disk',
-      'recover',
-      img,
-      ...s.kmsFlags(),
-      '--volume-key-file',
-      `${out}.3`,
-      '--json',
-    ]);
-    assert.equal(destroyed.status, 5, destroyed.stderr);
-    assert.equal((JSON.parse(destroyed.stdout) as { error: { code: string } }).error.code, 'key_destroyed');
+    await recoverFails(img, [...s.kmsFlags(), '--volume-key-file', `${out}.3`], 5, 'key_destroyed');
     assert.ok(!existsSync(`${out}.2`) && !existsSync(`${out}.3`));
     assert.equal(sha(await readFile(img)), before);
   });
@@ -208,64 +212,36 @@ describe('disk recover with KMS access', () => {
     const foreign = join(s.root, 'foreign-ca');
     await initCa(foreign);
     const f = await issueCertificate(foreign, 'intruder', { kind: 'client' });
-    const denied = await cvAsync([
-      'disk',
-      'recover',
+    await recoverFails(
       extent,
-      '--kms',
-      `127.0.0.1:${s.kmsPort}`,
-      '--ca',
-      s.kmsInit.ca,
-      '--cert',
-      f.certFile,
-      '--key',
-      f.keyFile,
-      '--volume-key-file',
-      keyOut,
-      '--json',
-    ]);
-    assert.equal(denied.status, 4, denied.stdout + denied.stderr);
-    assert.equal((JSON.parse(denied.stdout) as { error: { code: string } }).error.code, 'kms_denied');
+      [...kmsAs(`127.0.0.1:${s.kmsPort}`, s.kmsInit.ca, f.certFile, f.keyFile), '--volume-key-file', keyOut],
+      4,
+      'kms_denied',
+    );
 
     // A client of the KMS's own CA that is not the administrator: our KMS hides others' keys.
     const other = await issueCertificate(s.kmsInit.pkiDir, 'operator', { kind: 'client' });
-    const hidden = await cvAsync([
-      'disk',
-      'recover',
+    await recoverFails(
       extent,
-      '--kms',
-      `127.0.0.1:${s.kmsPort}`,
-      '--ca',
-      s.kmsInit.ca,
-      '--cert',
-      other.certFile,
-      '--key',
-      other.keyFile,
-      '--volume-key-file',
-      keyOut,
-      '--json',
-    ]);
-    assert.equal(hidden.status, 3, hidden.stdout + hidden.stderr);
-    assert.equal((JSON.parse(hidden.stdout) as { error: { code: string } }).error.code, 'key_not_found');
+      [
+        ...kmsAs(`127.0.0.1:${s.kmsPort}`, s.kmsInit.ca, other.certFile, other.keyFile),
+        '--volume-key-file',
+        keyOut,
+      ],
+      3,
+      'key_not_found',
+    );
 
-    const down = await cvAsync([
-      'disk',
-      'recover',
+    await recoverFails(
       extent,
-      '--kms',
-      `127.0.0.1:${await closedPort()}`,
-      '--ca',
-      s.kmsInit.ca,
-      '--cert',
-      s.kmsInit.adminCert,
-      '--key',
-      s.kmsInit.adminKey,
-      '--volume-key-file',
-      keyOut,
-      '--json',
-    ]);
-    assert.equal(down.status, 5, down.stdout + down.stderr);
-    assert.equal((JSON.parse(down.stdout) as { error: { code: string } }).error.code, 'kms_unavailable');
+      [
+        ...kmsAs(`127.0.0.1:${await closedPort()}`, s.kmsInit.ca, s.kmsInit.adminCert, s.kmsInit.adminKey),
+        '--volume-key-file',
+        keyOut,
+      ],
+      5,
+      'kms_unavailable',
+    );
     assert.ok(!existsSync(keyOut));
 
     const usage = await cvAsync(['disk', 'recover', extent, ...s.kmsFlags()]);
@@ -284,32 +260,12 @@ describe('disk recover with KMS access', () => {
     const dek = SecretBytes.random(64);
     await formatImage(unwrapped, { sizeBytes: MiB, volumeKey: dek });
     dek.dispose();
-    const nw = await cvAsync([
-      'disk',
-      'recover',
-      unwrapped,
-      ...s.kmsFlags(),
-      '--volume-key-file',
-      keyOut('nw'),
-      '--json',
-    ]);
-    assert.equal(nw.status, 3, nw.stderr);
-    assert.equal((JSON.parse(nw.stdout) as { error: { code: string } }).error.code, 'dek_not_wrapped');
+    await recoverFails(unwrapped, [...s.kmsFlags(), '--volume-key-file', keyOut('nw')], 3, 'dek_not_wrapped');
 
     const moved = join(s.root, 'moved-r1.img');
     await rename(extent, moved);
     try {
-      const lost = await cvAsync([
-        'disk',
-        'recover',
-        moved,
-        ...s.kmsFlags(),
-        '--volume-key-file',
-        keyOut('moved'),
-        '--json',
-      ]);
-      assert.equal(lost.status, 5, lost.stderr);
-      assert.equal((JSON.parse(lost.stdout) as { error: { code: string } }).error.code, 'unwrap_failed');
+      await recoverFails(moved, [...s.kmsFlags(), '--volume-key-file', keyOut('moved')], 5, 'unwrap_failed');
       const found = await cvAsync([
         'disk',
         'recover',
@@ -349,18 +305,10 @@ describe('disk recover with KMS access', () => {
       vk,
     ]);
     assert.equal(fmt.status, 0, fmt.stderr);
-    const notOurs = await cvAsync([
-      'disk',
-      'recover',
+    await recoverFails(
       foreign,
-      ...s.kmsFlags(),
-      '--volume-key-file',
-      keyOut('foreign'),
-      '--json',
-    ]);
-    assert.equal(notOurs.status, 1, notOurs.stderr);
-    assert.equal(
-      (JSON.parse(notOurs.stdout) as { error: { code: string } }).error.code,
+      [...s.kmsFlags(), '--volume-key-file', keyOut('foreign')],
+      1,
       'not_cryptvisor_disk',
     );
   });
