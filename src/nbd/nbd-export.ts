@@ -4,6 +4,7 @@
  * descriptor are shared too: that is what makes NBD multi-conn safe).
  */
 import type { BlockDevice } from './block-device.js';
+import type { ReplyBuffers } from './reply-buffers.js';
 import { BLOCK_SIZE_MIN, BLOCK_SIZE_PREFERRED, MAX_PAYLOAD, TFLAG } from './protocol.js';
 
 export interface NbdExport {
@@ -11,6 +12,11 @@ export interface NbdExport {
   readonly description: string;
   readonly device: BlockDevice;
   readonly readOnly: boolean;
+  /**
+   * READ reply and WRITE payload buffers, shared by every connection to the device (nbdcopy opens
+   * four), so a new connection reuses warm buffers instead of faulting in fresh pages.
+   */
+  readonly buffers: ReplyBuffers;
 }
 
 /** The transmission flags of an export. */

@@ -1,13 +1,15 @@
 /**
- * Reused buffers for one connection's READ replies and gathered WRITE payloads. A fresh 256 KiB
- * Buffer per read cost the server about a third of its CPU in allocation, page faults and garbage
- * collection; here a reply buffer goes back to the pool once the socket has taken its bytes (a
- * write payload once the device has it), and the next request of the same length fills it again.
+ * Reused buffers for one device's READ replies and gathered WRITE payloads, shared by all the
+ * connections to it (nbd-export.ts). A fresh 256 KiB Buffer per read cost the server about a third
+ * of its CPU in allocation, page faults and garbage collection; here a reply buffer goes back to the
+ * pool once the socket has taken its bytes (a write payload once the device has it), and the next
+ * request of the same length fills it again. A pool per connection was not enough: nbdcopy opens
+ * four connections per copy, and each new one faulted in tens of MiB of fresh pages.
  * Every byte of a buffer handed out is overwritten (by the read, or by the payload's bytes) before
  * it is used, so nothing of an earlier request can leak into a later one.
  *
  * Buffers hold guest plaintext: the pool keeps at most `maxKept` of them, zeroes and drops all of
- * them after `idleMs` without a take, and on clear() (the connection's end).
+ * them after `idleMs` without a take, and on clear() (when the server closes).
  */
 
 /** Reply lengths worth pooling: whole 4 KiB pages up to 4 MiB (nbdcopy and QEMU use 64 KiB-2 MiB). */

@@ -10,7 +10,6 @@ import type { Logger } from '../common/logging.js';
 import type { ByteReader } from './byte-reader.js';
 import { errnoOf } from './errors.js';
 import type { NbdExport } from './nbd-export.js';
-import { ReplyBuffers } from './reply-buffers.js';
 import type { WorkLimit } from './work-limit.js';
 import {
   CMD,
@@ -64,8 +63,6 @@ export class Transmission {
   private idleWaiter: (() => void) | null = null;
   private stopping = false;
   private corked = false;
-  /** READ reply buffers, reused once the socket has written them (reply-buffers.ts). */
-  private readonly buffers = new ReplyBuffers({ maxKept: MAX_IN_FLIGHT });
 
   private readonly onDrain = (): void => this.wakeReader();
 
@@ -98,7 +95,6 @@ export class Transmission {
       if (!this.stopping) throw err;
     } finally {
       await this.idle();
-      this.buffers.clear();
       this.stream.off('drain', this.onDrain);
       this.stream.off('close', this.onDrain);
     }
@@ -143,7 +139,7 @@ export class Transmission {
         }
         // A payload spanning socket chunks is gathered into a pooled buffer (a device keeps no
         // reference to written data).
-        const alloc = (n: number): Buffer => (pooled = this.buffers.take(n));
+        const alloc = (n: number): Buffer => (pooled = this.exp.buffers.take(n));
         const data = this.reader.readNow(req.length, alloc) ?? (await this.reader.read(req.length, alloc));
         full = { ...req, data };
       }
@@ -151,7 +147,7 @@ export class Transmission {
       this.inFlight++;
       this.execute(full)
         .then(() => {
-          if (release !== null) this.buffers.give(release);
+          if (release !== null) this.exp.buffers.give(release);
         })
         .then(this.onDone, this.onDone);
     }
@@ -218,17 +214,24 @@ export class Transmission {
     }
   }
 
-  /** A READ into a pooled buffer, which goes back to the pool once the socket has written it. */
+  /**
+   * A READ into a pooled buffer, which goes back to the pool once the socket has written it. The
+   * buffer is taken once the request has its slot, so waiting requests hold no memory.
+   */
   private async readPooled(req: Request): Promise<void> {
     const dev = this.exp.device;
-    const buf = this.buffers.take(req.length);
-    try {
-      await this.limit.run(() => (dev.readInto as (offset: number, buf: Buffer) => Promise<void>).call(dev, req.offset, buf));
-    } catch (err) {
-      this.buffers.give(buf);
-      throw err;
-    }
-    this.replyData(req, buf, () => this.buffers.give(buf));
+    const pool = this.exp.buffers;
+    const buf = await this.limit.run(async () => {
+      const b = pool.take(req.length);
+      try {
+        await (dev.readInto as (offset: number, buf: Buffer) => Promise<void>).call(dev, req.offset, b);
+      } catch (err) {
+        pool.give(b);
+        throw err;
+      }
+      return b;
+    });
+    this.replyData(req, buf, () => pool.give(buf));
   }
 
   /** Runs a valid request on the device; a READ's data, else null. */

@@ -3,7 +3,7 @@
  * out of order; a flush on one connection covers a write acknowledged on another; a stalled handshake is closed after its timeout; close() lets in-flight requests finish,
  * closes every connection (handshaking or transmitting) and refuses new ones.
  */
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,6 +12,15 @@ import { RawClient } from './raw-client.js';
 import { serve, tempDir } from './harness.js';
 
 const MiB = 1024 * 1024;
+
+/** A FileDevice over a fresh sparse image of `size` bytes in a temporary directory. */
+async function fileDevice(t: TestContext, size: number): Promise<{ dir: string; dev: FileDevice }> {
+  const dir = tempDir(t);
+  const image = join(dir, 'd.img');
+  writeFileSync(image, '');
+  truncateSync(image, size);
+  return { dir, dev: await FileDevice.open(image) };
+}
 
 test('multi-conn: a write acknowledged on one connection is flushed by, and visible on, another', async (t) => {
   const s = await serve(t, 'encrypted', { size: MiB });
@@ -31,12 +40,29 @@ test('multi-conn: a write acknowledged on one connection is flushed by, and visi
   b.close();
 });
 
+test('request buffers outlive a connection: the next one reuses them; close() drops them', async (t) => {
+  const { dir, dev } = await fileDevice(t, MiB);
+  t.after(() => dev.close());
+  const server = new NbdServer({ exports: [{ name: '', device: dev }] });
+  await server.listenUnix(join(dir, 's.sock'));
+  for (const cookie of [1n, 2n]) {
+    const c = await RawClient.open(join(dir, 's.sock'));
+    await c.greet();
+    await c.go();
+    c.request(0, 0n, 65536, cookie);
+    assert.equal((await c.simpleReply()).error, 0);
+    assert.equal((await c.read(65536)).length, 65536);
+    c.close();
+    await c.closed;
+    for (let i = 0; i < 100 && server.connectionCount > 0; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(server.pooledBuffers, 1, 'one 64 KiB reply buffer, reused by the second connection');
+  }
+  await server.close();
+  assert.equal(server.pooledBuffers, 0);
+});
+
 test('a client that stalls in the handshake is disconnected after the timeout', async (t) => {
-  const dir = tempDir(t);
-  const image = join(dir, 'd.img');
-  writeFileSync(image, '');
-  truncateSync(image, MiB);
-  const dev = await FileDevice.open(image);
+  const { dir, dev } = await fileDevice(t, MiB);
   const server = new NbdServer({ exports: [{ name: '', device: dev }], handshakeTimeoutMs: 200 });
   await server.listenUnix(join(dir, 's.sock'));
   t.after(async () => {
@@ -51,11 +77,7 @@ test('a client that stalls in the handshake is disconnected after the timeout', 
 });
 
 test('close() finishes in-flight requests, closes all connections and refuses new ones', async (t) => {
-  const dir = tempDir(t);
-  const image = join(dir, 'd.img');
-  writeFileSync(image, '');
-  truncateSync(image, 8 * MiB);
-  const dev = await FileDevice.open(image);
+  const { dir, dev } = await fileDevice(t, 8 * MiB);
   t.after(() => dev.close());
   const server = new NbdServer({ exports: [{ name: '', device: dev }] });
   const sock = join(dir, 's.sock');
@@ -130,11 +152,8 @@ class GatedDevice implements BlockDevice {
 }
 
 test('requests on one connection run in parallel and are answered out of order', async (t) => {
-  const dir = tempDir(t);
-  const image = join(dir, 'd.img');
-  writeFileSync(image, '');
-  truncateSync(image, MiB);
-  const dev = new GatedDevice(await FileDevice.open(image));
+  const { dir, dev: file } = await fileDevice(t, MiB);
+  const dev = new GatedDevice(file);
   const server = new NbdServer({ exports: [{ name: '', device: dev }] });
   await server.listenUnix(join(dir, 's.sock'));
   t.after(async () => {
