@@ -16,6 +16,10 @@
  * setSendBuffer(fd, bytes) -> number sets SO_SNDBUF of a socket (Node has no setsockopt for
  * stream sockets) and returns the size the kernel then reports (it doubles the request and caps
  * it at net.core.wmem_max), or -1 if the descriptor is not a socket or the call fails.
+ *
+ * dupSocket(fd) -> number returns a close-on-exec duplicate of a stream socket's descriptor (or
+ * -1), so the NBD server can re-wrap an accepted connection in a net.Socket that reads into
+ * buffers it chooses (src/nbd/socket-requests.ts) while the original handle is closed.
  */
 #define _GNU_SOURCE
 #include <node_api.h>
@@ -131,6 +135,24 @@ static napi_value js_set_send_buffer(napi_env env, napi_callback_info info) {
   return result;
 }
 
+/* dupSocket(fd) -> number: a close-on-exec duplicate of a socket descriptor, or -1. */
+static napi_value js_dup_socket(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], result;
+  int32_t fd;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 1 ||
+      napi_get_value_int32(env, argv[0], &fd) != napi_ok || fd < 0) {
+    napi_throw_error(env, "ERR_INVALID_ARG_VALUE", "dupSocket(fd) takes a descriptor");
+    return NULL;
+  }
+  int type = 0;
+  socklen_t len = sizeof type;
+  int copy = -1;
+  if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == 0 && type == SOCK_STREAM) copy = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+  napi_create_int32(env, copy, &result);
+  return result;
+}
+
 static napi_value js_punch_hole(napi_env env, napi_callback_info info) {
   size_t argc = 3;
   napi_value argv[3], promise, name;
@@ -170,7 +192,8 @@ NAPI_MODULE_INIT() {
       {"coreLimit", NULL, js_core_limit, NULL, NULL, NULL, napi_enumerable, NULL},
       {"punchHole", NULL, js_punch_hole, NULL, NULL, NULL, napi_enumerable, NULL},
       {"setSendBuffer", NULL, js_set_send_buffer, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"dupSocket", NULL, js_dup_socket, NULL, NULL, NULL, napi_enumerable, NULL},
   };
-  if (napi_define_properties(env, exports, 5, props) != napi_ok) return NULL;
+  if (napi_define_properties(env, exports, 6, props) != napi_ok) return NULL;
   return exports;
 }

@@ -6,35 +6,26 @@
  */
 import type { Duplex } from 'node:stream';
 import { NbdError } from './errors.js';
+import { PendingRead } from './pending-read.js';
 
 /** Where a read that spans chunks gathers its bytes (default: a new Buffer). */
 export type Alloc = (n: number) => Buffer;
 
-interface Waiter {
-  readonly n: number;
-  readonly alloc: Alloc | undefined;
-  readonly resolve: (buf: Buffer) => void;
-  readonly reject: (err: Error) => void;
-}
 
 export class ByteReader {
   private readonly chunks: Buffer[] = [];
   private head = 0;
   private buffered = 0;
-  private waiter: Waiter | null = null;
-  private failure: Error | null = null;
+  private readonly pending = new PendingRead<Buffer, { readonly n: number; readonly alloc: Alloc | undefined }>();
   private stream: Duplex | null = null;
   private readonly highWater: number;
 
   private readonly onData = (chunk: Buffer): void => {
     this.chunks.push(chunk);
     this.buffered += chunk.length;
-    const w = this.waiter;
-    if (w !== null && this.buffered >= w.n) {
-      this.waiter = null;
-      w.resolve(this.take(w.n, w.alloc));
-    }
-    if (this.buffered >= this.highWater && this.waiter === null) this.stream?.pause();
+    const w = this.pending.waiter;
+    if (w !== null && this.buffered >= w.n) this.pending.settle(this.take(w.n, w.alloc));
+    if (this.buffered >= this.highWater && this.pending.waiter === null) this.stream?.pause();
   };
 
   private readonly onEnd = (): void => {
@@ -72,6 +63,39 @@ export class ByteReader {
     return this.buffered;
   }
 
+  /**
+   * Stops reading and hands over the bytes received but not read: the rest of the stream is read
+   * by someone else (socket-requests.ts). Later reads reject with code `closed`.
+   */
+  detachRest(): Buffer[] {
+    this.detach();
+    const rest = this.chunks.splice(0);
+    if (rest.length > 0 && this.head > 0) rest[0] = (rest[0] as Buffer).subarray(this.head);
+    this.head = 0;
+    this.buffered = 0;
+    this.fail(new NbdError('closed', 'reading moved to another reader'));
+    return rest;
+  }
+
+  /** Bytes received and not yet read. */
+  get available(): number {
+    return this.buffered;
+  }
+
+  /** The first n unread bytes without consuming them (a copy when they span chunks), or undefined. */
+  peek(n: number): Buffer | undefined {
+    if (this.buffered < n) return undefined;
+    const first = this.chunks[0] as Buffer;
+    if (first.length - this.head >= n) return first.subarray(this.head, this.head + n);
+    const out = Buffer.allocUnsafe(n);
+    let filled = 0;
+    for (let i = 0, at = this.head; filled < n; i++, at = 0) {
+      const c = this.chunks[i] as Buffer;
+      filled += c.copy(out, filled, at, Math.min(c.length, at + n - filled));
+    }
+    return out;
+  }
+
   /** Stops reading for good; a pending read rejects with code `closed`. */
   cancel(): void {
     this.detach();
@@ -84,12 +108,9 @@ export class ByteReader {
    */
   read(n: number, alloc?: Alloc): Promise<Buffer> {
     if (this.buffered >= n) return Promise.resolve(this.take(n, alloc));
-    if (this.failure !== null) return Promise.reject(this.failure);
-    if (this.waiter !== null) return Promise.reject(new NbdError('protocol', 'concurrent reads'));
-    return new Promise<Buffer>((resolve, reject) => {
-      this.waiter = { n, alloc, resolve, reject };
-      this.stream?.resume();
-    });
+    const p = this.pending.wait({ n, alloc });
+    if (this.pending.waiter !== null) this.stream?.resume();
+    return p;
   }
 
   /** Exactly n bytes if they are already buffered, else undefined (the fast path). */
@@ -107,12 +128,7 @@ export class ByteReader {
   }
 
   private fail(err: Error): void {
-    if (this.failure === null) this.failure = err;
-    const w = this.waiter;
-    if (w !== null) {
-      this.waiter = null;
-      w.reject(this.failure);
-    }
+    this.pending.fail(err);
   }
 
   private take(n: number, alloc: Alloc = Buffer.allocUnsafe): Buffer {

@@ -5,7 +5,9 @@
 import type { Duplex } from 'node:stream';
 import type { Logger } from '../common/logging.js';
 import { NbdError } from './errors.js';
-import { Handshake, type HandshakeEnv } from './handshake.js';
+import { Handshake, READER_HIGH_WATER, type HandshakeEnv } from './handshake.js';
+import { StreamRequests } from './requests.js';
+import { openSocketRequests } from './socket-requests.js';
 import { Transmission } from './transmission.js';
 import type { WorkLimit } from './work-limit.js';
 
@@ -46,11 +48,19 @@ export class NbdConnection {
       }
       this.stream.on('error', (err: Error) => this.log.debug({ err: err.message }, 'socket error'));
       this.log.debug({ export: neg.export.name, tls: neg.tls, structured: neg.structured }, 'transmission phase');
-      this.transmission = new Transmission(neg.stream, neg.reader, neg.export, neg.structured, this.log, this.limit);
+      const alloc = (n: number): Buffer => neg.export.buffers.take(n);
+      const direct = neg.tls ? null : openSocketRequests(neg.stream, neg.reader, alloc, READER_HIGH_WATER);
+      if (direct !== null) {
+        this.stream = direct.socket;
+        this.stream.on('error', (err: Error) => this.log.debug({ err: err.message }, 'socket error'));
+      }
+      const source = direct ?? new StreamRequests(neg.reader, alloc);
+      this.transmission = new Transmission(this.stream, source, neg.export, neg.structured, this.log, this.limit);
       await this.transmission.run();
       this.stream.end();
     } catch (err) {
-      this.stream = hs.stream;
+      // A failed handshake may have upgraded to TLS; once transmitting, this.stream is current.
+      if (this.transmission === null) this.stream = hs.stream;
       if (err instanceof NbdError && err.code === 'closed') this.log.debug('client went away');
       else this.log.warn({ err: (err as Error).message }, 'closing the connection');
       this.stream.destroy();

@@ -7,6 +7,8 @@
  * - setsockopt(SO_SNDBUF) on an accepted NBD connection, so a whole READ reply (256 KiB from
  *   nbdcopy, up to 2 MiB from QEMU) fits in the socket at once: one write and one wake-up of the
  *   client per reply instead of several.
+ * - a close-on-exec duplicate of an accepted connection's descriptor, which socket-requests.ts
+ *   wraps in a net.Socket that reads into buffers of its choosing.
  * Without the addon, trim leaves data in place (NBD lets a server ignore trims) and sockets keep
  * the kernel's default buffer.
  */
@@ -18,6 +20,7 @@ export type PunchHole = (fd: number, offset: number, length: number) => Promise<
 interface SysAddon {
   punchHole?: PunchHole;
   setSendBuffer?: (fd: number, bytes: number) => number;
+  dupSocket?: (fd: number) => number;
 }
 
 /** dist/src/nbd/ → the repository root → native/build/Release. */
@@ -45,12 +48,27 @@ export function nativePunchHole(): PunchHole | null {
 /**
  * Raises a connected socket's send buffer to `bytes` (the kernel caps it at net.core.wmem_max);
  * returns the size the kernel reports, or null when the addon or the socket's descriptor is not
- * available. A Socket's descriptor is libuv's (`_handle.fd`); Node has no public accessor.
+ * available.
  */
 export function setSendBuffer(sock: Socket, bytes: number): number | null {
   const set = addon()?.setSendBuffer;
-  const fd = (sock as unknown as { _handle?: { fd?: unknown } })._handle?.fd;
-  if (typeof set !== 'function' || typeof fd !== 'number' || fd < 0) return null;
+  const fd = socketFd(sock);
+  if (typeof set !== 'function' || fd === null) return null;
   const got = set(fd, bytes);
   return got > 0 ? got : null;
+}
+
+/** A close-on-exec duplicate of a connected stream socket's descriptor, or null (no addon, not a socket). */
+export function duplicateSocket(sock: Socket): number | null {
+  const dup = addon()?.dupSocket;
+  const fd = socketFd(sock);
+  if (typeof dup !== 'function' || fd === null) return null;
+  const copy = dup(fd);
+  return copy >= 0 ? copy : null;
+}
+
+/** A Socket's descriptor is libuv's (`_handle.fd`); Node has no public accessor. */
+function socketFd(sock: Socket): number | null {
+  const fd = (sock as unknown as { _handle?: { fd?: unknown } })._handle?.fd;
+  return typeof fd === 'number' && fd >= 0 ? fd : null;
 }

@@ -7,9 +7,9 @@
  */
 import type { Duplex } from 'node:stream';
 import type { Logger } from '../common/logging.js';
-import type { ByteReader } from './byte-reader.js';
-import { errnoOf } from './errors.js';
+import { errnoOf, NbdError } from './errors.js';
 import type { NbdExport } from './nbd-export.js';
+import type { NbdRequest, RequestSource } from './requests.js';
 import type { WorkLimit } from './work-limit.js';
 import {
   CMD,
@@ -18,8 +18,6 @@ import {
   NBD_ERRNO,
   REPLY_FLAG_DONE,
   REPLY_TYPE,
-  REQUEST_HEADER_SIZE,
-  REQUEST_MAGIC,
   SIMPLE_REPLY_MAGIC,
   SIMPLE_REPLY_SIZE,
   STRUCTURED_HEADER_SIZE,
@@ -40,20 +38,11 @@ const ALLOWED_FLAGS: Readonly<Record<number, number>> = {
   [CMD.WRITE_ZEROES]: CMD_FLAG.FUA | CMD_FLAG.NO_HOLE,
 };
 
-interface Request {
-  readonly flags: number;
-  readonly type: number;
-  readonly cookieHi: number;
-  readonly cookieLo: number;
-  /** Unsafe (> 2^53) offsets are kept as Infinity: always out of range. */
-  readonly offset: number;
-  readonly length: number;
-  readonly data: Buffer | null;
-}
+type Request = NbdRequest;
 
 export class Transmission {
   private readonly stream: Duplex;
-  private readonly reader: ByteReader;
+  private readonly source: RequestSource;
   private readonly exp: NbdExport;
   private readonly structured: boolean;
   private readonly log: Logger;
@@ -66,10 +55,10 @@ export class Transmission {
 
   private readonly onDrain = (): void => this.wakeReader();
 
-  constructor(stream: Duplex, reader: ByteReader, exp: NbdExport, structured: boolean, log: Logger, limit: WorkLimit) {
+  constructor(stream: Duplex, source: RequestSource, exp: NbdExport, structured: boolean, log: Logger, limit: WorkLimit) {
     this.stream = stream;
     this.limit = limit;
-    this.reader = reader;
+    this.source = source;
     this.exp = exp;
     this.structured = structured;
     this.log = log;
@@ -81,7 +70,7 @@ export class Transmission {
   /** Stops reading requests; run() then finishes the ones in flight and returns. */
   stop(): void {
     this.stopping = true;
-    this.reader.cancel();
+    this.source.cancel();
     this.wakeReader();
   }
 
@@ -107,45 +96,28 @@ export class Transmission {
         await new Promise<void>((resolve) => (this.roomWaiter = resolve));
         continue;
       }
-      const h = this.reader.readNow(REQUEST_HEADER_SIZE) ?? (await this.reader.read(REQUEST_HEADER_SIZE));
-      if (h.readUInt32BE(0) !== REQUEST_MAGIC) {
+      let req: Request;
+      try {
+        req = this.source.nextNow() ?? (await this.source.next());
+      } catch (err) {
+        if (!(err instanceof NbdError && err.code === 'protocol')) throw err;
         this.log.warn('bad request magic; closing the connection');
         this.stream.destroy();
         return;
       }
-      const offHi = h.readUInt32BE(16);
-      const req: Request = {
-        flags: h.readUInt16BE(4),
-        type: h.readUInt16BE(6),
-        cookieHi: h.readUInt32BE(8),
-        cookieLo: h.readUInt32BE(12),
-        offset: offHi >= 0x200000 ? Infinity : offHi * 0x100000000 + h.readUInt32BE(20),
-        length: h.readUInt32BE(24),
-        data: null,
-      };
       if (req.type === CMD.DISC) {
         this.log.debug('client disconnected (NBD_CMD_DISC)');
         return;
       }
-      let full = req;
-      /** A pooled buffer holding a WRITE's payload, given back once the device has it. */
-      let pooled: Buffer | null = null;
-      if (req.type === CMD.WRITE) {
-        if (req.length > MAX_PAYLOAD) {
-          // Too large to accept: drop the payload unbuffered and answer EOVERFLOW.
-          await this.reader.skip(req.length);
-          this.replyError(req, NBD_ERRNO.EOVERFLOW, `write of ${req.length} bytes exceeds the ${MAX_PAYLOAD}-byte maximum`);
-          continue;
-        }
-        // A payload spanning socket chunks is gathered into a pooled buffer (a device keeps no
-        // reference to written data).
-        const alloc = (n: number): Buffer => (pooled = this.exp.buffers.take(n));
-        const data = this.reader.readNow(req.length, alloc) ?? (await this.reader.read(req.length, alloc));
-        full = { ...req, data };
+      if (req.type === CMD.WRITE && req.data === null) {
+        // Too large to accept: the source dropped the payload unbuffered.
+        this.replyError(req, NBD_ERRNO.EOVERFLOW, `write of ${req.length} bytes exceeds the ${MAX_PAYLOAD}-byte maximum`);
+        continue;
       }
-      const release = pooled as Buffer | null;
+      // A pooled payload goes back once the device has it (a device keeps no reference to written data).
+      const release = req.pooled ? req.data : null;
       this.inFlight++;
-      this.execute(full)
+      this.execute(req)
         .then(() => {
           if (release !== null) this.exp.buffers.give(release);
         })
