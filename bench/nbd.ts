@@ -7,8 +7,10 @@
  * Each: nbdcopy write and read of the whole size, then fio (nbd engine, iodepth 16) 4k random
  * read/write and 1M sequential read/write. Targets: ours >= 3x nbdkit-luks and qemu-nbd, >= 0.6x nbdkit.
  *
- *   node dist/bench/nbd.js    (CRYPTVISOR_BENCH_NBD_SIZE=1G, CRYPTVISOR_BENCH_FIO_SECONDS=10, CRYPTVISOR_BENCH_NBD_ROUNDS=3)
- * All servers run at once; measurements alternate between them (see measureAll).
+ *   node dist/bench/nbd.js    (CRYPTVISOR_BENCH_NBD_SIZE=1G, CRYPTVISOR_BENCH_FIO_SECONDS=10,
+ *                              CRYPTVISOR_BENCH_NBD_ROUNDS=5, CRYPTVISOR_BENCH_NBD_WARMUP=1)
+ * All servers run at once; measurements alternate between them (see measureAll). Warm-up rounds
+ * (printed, not counted) take every server past its first writes into a fresh sparse image.
  *   node dist/bench/nbd.js --serve IMG SOCKET   (internal: our server, key on stdin)
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -122,18 +124,27 @@ async function fioJob(uri: string, size: number, fioSeconds: number, label: stri
 /**
  * All servers run at once and every measurement alternates between them (round r: nbdcopy write
  * and read on each server in turn; then each fio job on each server in turn), so a load spike on
- * this shared machine hits all servers alike; nbdcopy figures are medians over the rounds.
+ * this shared machine hits all servers alike; nbdcopy figures are medians over the counted rounds.
  */
-async function measureAll(uris: Array<[string, string]>, data: string, size: number, fioSeconds: number, rounds: number): Promise<Row[]> {
+async function measureAll(uris: Array<[string, string]>, data: string, size: number, fioSeconds: number, rounds: number, warmup: number): Promise<Row[]> {
   const w = new Map<string, number[]>();
   const r = new Map<string, number[]>();
-  for (let round = 0; round < rounds; round++) {
+  for (let round = -warmup; round < rounds; round++) {
+    const label = round < 0 ? 'warm-up' : `round ${round + 1}`;
     for (const [name, uri] of uris) {
+      // Every copy starts with no dirty pages: otherwise the kernel's writeback of the previous
+      // server's gigabyte (and its throttling of writers) lands on whichever server runs next.
+      sh('sync', []);
       const tw = await timed('nbdcopy', [data, uri]);
+      sh('sync', []);
       const tr = await timed('nbdcopy', [uri, 'null:']);
-      w.set(name, [...(w.get(name) ?? []), size / 1e6 / tw.seconds]);
-      r.set(name, [...(r.get(name) ?? []), size / 1e6 / tr.seconds]);
-      console.log(`round ${round + 1} ${name.padEnd(12)} nbdcopy write ${(size / 1e6 / tw.seconds).toFixed(0)} MB/s, read ${(size / 1e6 / tr.seconds).toFixed(0)} MB/s (load ${loadavg()[0]?.toFixed(1)})`);
+      const mw = size / 1e6 / tw.seconds;
+      const mr = size / 1e6 / tr.seconds;
+      if (round >= 0) {
+        w.set(name, [...(w.get(name) ?? []), mw]);
+        r.set(name, [...(r.get(name) ?? []), mr]);
+      }
+      console.log(`${label} ${name.padEnd(12)} nbdcopy write ${mw.toFixed(0)} MB/s, read ${mr.toFixed(0)} MB/s (load ${loadavg()[0]?.toFixed(1)})`);
     }
   }
   const fio = new Map<string, Record<string, number>>();
@@ -151,7 +162,8 @@ async function measureAll(uris: Array<[string, string]>, data: string, size: num
 async function main(): Promise<void> {
   const size = parseSize(process.env['CRYPTVISOR_BENCH_NBD_SIZE'] ?? '1G');
   const fioSeconds = Number(process.env['CRYPTVISOR_BENCH_FIO_SECONDS'] ?? '10');
-  const rounds = Number(process.env['CRYPTVISOR_BENCH_NBD_ROUNDS'] ?? '3');
+  const rounds = Number(process.env['CRYPTVISOR_BENCH_NBD_ROUNDS'] ?? '5');
+  const warmup = Number(process.env['CRYPTVISOR_BENCH_NBD_WARMUP'] ?? '1');
   for (const tool of ['nbdcopy', 'fio', 'nbdkit', 'qemu-nbd', 'qemu-img']) {
     if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) throw new Error(`bench/nbd needs ${tool} (bash .ci/setup)`);
   }
@@ -191,7 +203,7 @@ async function main(): Promise<void> {
       await waitForSocket(sock, child);
       uris.push([name, `nbd+unix:///?socket=${sock}`]);
     }
-    const rows = await measureAll(uris, data, size, fioSeconds, rounds);
+    const rows = await measureAll(uris, data, size, fioSeconds, rounds, warmup);
     for (const child of children) {
       child.kill('SIGTERM');
       await new Promise((r) => child.once('exit', r));
