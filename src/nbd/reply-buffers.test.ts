@@ -13,8 +13,9 @@ test('a buffer given back is handed out again for the same length only', () => {
   pool.clear();
 });
 
-test('odd lengths, oversized buffers and buffers beyond maxKept are not kept', () => {
+test('empty, odd-length and oversized buffers and buffers beyond maxKept are not kept', () => {
   const pool = new ReplyBuffers({ maxKept: 2 });
+  pool.give(Buffer.alloc(0));
   pool.give(Buffer.alloc(1000));
   pool.give(Buffer.alloc(8 * 1024 * 1024));
   assert.equal(pool.kept, 0);

@@ -12,7 +12,7 @@
  * them after `idleMs` without a take, and on clear() (when the server closes).
  */
 
-/** Reply lengths worth pooling: whole 4 KiB pages up to 4 MiB (nbdcopy and QEMU use 64 KiB-2 MiB). */
+/** Lengths worth pooling: whole 4 KiB pages (at least one) up to 4 MiB (nbdcopy and QEMU use 64 KiB-2 MiB). */
 const PAGE = 4096;
 const MAX_POOLED = 4 * 1024 * 1024;
 
@@ -47,7 +47,7 @@ export class ReplyBuffers {
   /** Gives a buffer back once nothing reads it any more (the socket wrote it, or the read failed). */
   give(buf: Buffer): void {
     const n = buf.length;
-    if (n % PAGE !== 0 || n > MAX_POOLED || this.#kept >= this.#maxKept) return;
+    if (n === 0 || n % PAGE !== 0 || n > MAX_POOLED || this.#kept >= this.#maxKept) return;
     let list = this.#free.get(n);
     if (list === undefined) {
       list = [];
