@@ -8,9 +8,8 @@ import type { Duplex } from 'node:stream';
 import { NbdError } from './errors.js';
 import { PendingRead } from './pending-read.js';
 
-/** Where a read that spans chunks gathers its bytes (default: a new Buffer). */
+/** Where a read that spans chunks gathers its bytes (default: a new Buffer); also where request sources put WRITE payloads. */
 export type Alloc = (n: number) => Buffer;
-
 
 export class ByteReader {
   private readonly chunks: Buffer[] = [];

@@ -34,9 +34,11 @@ export class NbdConnection {
     this.timer.unref();
   }
 
+  private readonly onSocketError = (err: Error): void => this.log.debug({ err: err.message }, 'socket error');
+
   /** Runs the connection to its end; never rejects. */
   async serve(env: HandshakeEnv): Promise<void> {
-    this.stream.on('error', (err: Error) => this.log.debug({ err: err.message }, 'socket error'));
+    this.stream.on('error', this.onSocketError);
     const hs = new Handshake(this.stream, env);
     try {
       const neg = await hs.run();
@@ -46,13 +48,13 @@ export class NbdConnection {
         this.stream.end();
         return;
       }
-      this.stream.on('error', (err: Error) => this.log.debug({ err: err.message }, 'socket error'));
+      this.stream.on('error', this.onSocketError);
       this.log.debug({ export: neg.export.name, tls: neg.tls, structured: neg.structured }, 'transmission phase');
       const alloc = (n: number): Buffer => neg.export.buffers.take(n);
       const direct = neg.tls ? null : openSocketRequests(neg.stream, neg.reader, alloc, READER_HIGH_WATER);
       if (direct !== null) {
         this.stream = direct.socket;
-        this.stream.on('error', (err: Error) => this.log.debug({ err: err.message }, 'socket error'));
+        this.stream.on('error', this.onSocketError);
       }
       const source = direct ?? new StreamRequests(neg.reader, alloc);
       this.transmission = new Transmission(this.stream, source, neg.export, neg.structured, this.log, this.limit);

@@ -4,7 +4,7 @@
  * descriptor are shared too: that is what makes NBD multi-conn safe).
  */
 import type { BlockDevice } from './block-device.js';
-import type { ReplyBuffers } from './reply-buffers.js';
+import type { RequestBuffers } from './request-buffers.js';
 import { BLOCK_SIZE_MIN, BLOCK_SIZE_PREFERRED, MAX_PAYLOAD, TFLAG } from './protocol.js';
 
 export interface NbdExport {
@@ -16,7 +16,7 @@ export interface NbdExport {
    * READ reply and WRITE payload buffers, shared by every connection to the device (nbdcopy opens
    * four), so a new connection reuses warm buffers instead of faulting in fresh pages.
    */
-  readonly buffers: ReplyBuffers;
+  readonly buffers: RequestBuffers;
 }
 
 /** The transmission flags of an export. */

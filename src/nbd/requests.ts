@@ -8,7 +8,7 @@
  * caller to answer EOVERFLOW; a bad magic number rejects with code `protocol`; the end of the
  * connection rejects with code `closed`.
  */
-import type { ByteReader } from './byte-reader.js';
+import type { Alloc, ByteReader } from './byte-reader.js';
 import { NbdError } from './errors.js';
 import { CMD, MAX_PAYLOAD, REQUEST_HEADER_SIZE, REQUEST_MAGIC } from './protocol.js';
 
@@ -35,9 +35,6 @@ export interface RequestSource {
   cancel(): void;
 }
 
-/** Where a WRITE payload goes: a buffer of exactly n bytes that the caller will overwrite in full. */
-export type PayloadAlloc = (n: number) => Buffer;
-
 /** The header fields at `at` of `buf`; throws NbdError('protocol') on a bad magic number. */
 export function parseRequestHeader(buf: Buffer, at: number): Omit<NbdRequest, 'data' | 'pooled'> {
   if (buf.readUInt32BE(at) !== REQUEST_MAGIC) throw new NbdError('protocol', 'bad request magic');
@@ -61,9 +58,9 @@ export function payloadOf(h: { readonly type: number; readonly length: number })
 /** Requests read through a ByteReader: a payload within one socket chunk is a view of it, else pooled. */
 export class StreamRequests implements RequestSource {
   private readonly reader: ByteReader;
-  private readonly alloc: PayloadAlloc;
+  private readonly alloc: Alloc;
 
-  constructor(reader: ByteReader, alloc: PayloadAlloc) {
+  constructor(reader: ByteReader, alloc: Alloc) {
     this.reader = reader;
     this.alloc = alloc;
   }

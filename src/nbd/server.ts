@@ -16,7 +16,7 @@ import { NbdError } from './errors.js';
 import type { HandshakeEnv, TlsMode } from './handshake.js';
 import type { NbdExport } from './nbd-export.js';
 import { MAX_STRING } from './protocol.js';
-import { ReplyBuffers } from './reply-buffers.js';
+import { RequestBuffers } from './request-buffers.js';
 import { setSendBuffer } from './sys-addon.js';
 
 /** Buffers each device's pool keeps (of 256 KiB for nbdcopy: 16 MiB). */
@@ -52,7 +52,8 @@ export interface NbdServerOptions {
 
 export class NbdServer {
   private readonly exports = new Map<string, NbdExport>();
-  private readonly pools = new Set<ReplyBuffers>();
+  /** One buffer pool per device, shared by its exports and connections. */
+  private readonly pools = new Map<BlockDevice, RequestBuffers>();
   private readonly devices = new Set<BlockDevice>();
   private readonly listeners: Server[] = [];
   private readonly connections = new Set<NbdConnection>();
@@ -71,7 +72,6 @@ export class NbdServer {
     this.tls = opts.tls === undefined ? undefined : { cert: opts.tls.cert, key: opts.tls.key, ca: opts.tls.ca };
     // One AlignedDevice per underlying device: exports of the same device share its write locks.
     const wrapped = new Map<BlockDevice, AlignedDevice>();
-    const pools = new Map<BlockDevice, ReplyBuffers>();
     for (const spec of opts.exports) {
       if (Buffer.byteLength(spec.name, 'utf8') > MAX_STRING || spec.name.includes('\0')) {
         throw new NbdError('config_invalid', 'export names are at most 4096 bytes, without NUL');
@@ -84,9 +84,8 @@ export class NbdServer {
         wrapped.set(spec.device, dev as AlignedDevice);
       }
       this.devices.add(dev);
-      const buffers = pools.get(dev) ?? new ReplyBuffers({ maxKept: POOLED_BUFFERS });
-      pools.set(dev, buffers);
-      this.pools.add(buffers);
+      const buffers = this.pools.get(dev) ?? new RequestBuffers({ maxKept: POOLED_BUFFERS });
+      this.pools.set(dev, buffers);
       this.exports.set(spec.name, {
         name: spec.name,
         description: spec.description ?? '',
@@ -100,7 +99,7 @@ export class NbdServer {
   /** Request buffers kept warm in the devices' pools (they outlive connections; close() drops them). */
   get pooledBuffers(): number {
     let n = 0;
-    for (const p of this.pools) n += p.kept;
+    for (const p of this.pools.values()) n += p.kept;
     return n;
   }
 
@@ -169,7 +168,7 @@ export class NbdServer {
     const closed = this.listeners.map((l) => new Promise<void>((resolve) => l.close(() => resolve())));
     for (const c of this.connections) c.shutdown();
     await Promise.all([...closed, ...this.serving]);
-    for (const pool of this.pools) pool.clear();
+    for (const pool of this.pools.values()) pool.clear();
     for (const dev of this.devices) {
       await dev.flush().catch((err: unknown) => this.log.error({ err: (err as Error).message }, 'flush on close failed'));
     }

@@ -20,11 +20,11 @@
  */
 import { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import type { ByteReader } from './byte-reader.js';
+import type { Alloc, ByteReader } from './byte-reader.js';
 import { NbdError } from './errors.js';
 import { PendingRead } from './pending-read.js';
 import { REQUEST_HEADER_SIZE } from './protocol.js';
-import { parseRequestHeader, payloadOf, type NbdRequest, type PayloadAlloc, type RequestSource } from './requests.js';
+import { parseRequestHeader, payloadOf, type NbdRequest, type RequestSource } from './requests.js';
 import { duplicateSocket } from './sys-addon.js';
 
 const STAGE_SIZE = 64 * 1024;
@@ -48,7 +48,7 @@ interface Filling {
 export class SocketRequests implements RequestSource {
   /** The connection's socket from now on: replies are written to it too. */
   readonly socket: Socket;
-  private readonly alloc: PayloadAlloc;
+  private readonly alloc: Alloc;
   private readonly highWater: number;
   private readonly stage = Buffer.allocUnsafe(STAGE_SIZE);
   /** Unparsed bytes are stage[start, end). */
@@ -64,7 +64,7 @@ export class SocketRequests implements RequestSource {
   private readonly pending = new PendingRead<NbdRequest>();
 
   /** Wraps descriptor `fd` (which it then owns); `rest` are bytes already received, in order. */
-  constructor(fd: number, alloc: PayloadAlloc, highWater: number, rest: readonly Buffer[]) {
+  constructor(fd: number, alloc: Alloc, highWater: number, rest: readonly Buffer[]) {
     this.alloc = alloc;
     this.highWater = highWater;
     for (const chunk of rest) this.feed(chunk);
@@ -211,7 +211,7 @@ export class SocketRequests implements RequestSource {
  * stream path: a TLS stream, no system-call addon, or a handshake reply still queued in Node (the
  * old socket's writes must all have reached the kernel before it is destroyed).
  */
-export function openSocketRequests(stream: Duplex, reader: ByteReader, alloc: PayloadAlloc, highWater: number): SocketRequests | null {
+export function openSocketRequests(stream: Duplex, reader: ByteReader, alloc: Alloc, highWater: number): SocketRequests | null {
   if (!(stream instanceof Socket) || 'encrypted' in stream || stream.destroyed || stream.writableLength > 0) return null;
   const fd = duplicateSocket(stream);
   if (fd === null) return null;

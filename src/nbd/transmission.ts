@@ -38,8 +38,6 @@ const ALLOWED_FLAGS: Readonly<Record<number, number>> = {
   [CMD.WRITE_ZEROES]: CMD_FLAG.FUA | CMD_FLAG.NO_HOLE,
 };
 
-type Request = NbdRequest;
-
 export class Transmission {
   private readonly stream: Duplex;
   private readonly source: RequestSource;
@@ -96,7 +94,7 @@ export class Transmission {
         await new Promise<void>((resolve) => (this.roomWaiter = resolve));
         continue;
       }
-      let req: Request;
+      let req: NbdRequest;
       try {
         req = this.source.nextNow() ?? (await this.source.next());
       } catch (err) {
@@ -149,7 +147,7 @@ export class Transmission {
   }
 
   /** The error to answer without touching the device, or 0 when the request is valid. */
-  private validate(req: Request): number {
+  private validate(req: NbdRequest): number {
     const allowed = ALLOWED_FLAGS[req.type];
     if (allowed === undefined) return req.type === CMD.CACHE ? NBD_ERRNO.ENOTSUP : NBD_ERRNO.EINVAL;
     if ((req.flags & ~allowed) !== 0) return NBD_ERRNO.EINVAL;
@@ -164,7 +162,7 @@ export class Transmission {
     return 0;
   }
 
-  private async execute(req: Request): Promise<void> {
+  private async execute(req: NbdRequest): Promise<void> {
     const bad = this.validate(req);
     if (bad !== 0) {
       this.replyError(req, bad, 'invalid request');
@@ -190,7 +188,7 @@ export class Transmission {
    * A READ into a pooled buffer, which goes back to the pool once the socket has written it. The
    * buffer is taken once the request has its slot, so waiting requests hold no memory.
    */
-  private async readPooled(req: Request): Promise<void> {
+  private async readPooled(req: NbdRequest): Promise<void> {
     const dev = this.exp.device;
     const pool = this.exp.buffers;
     const buf = await this.limit.run(async () => {
@@ -207,7 +205,7 @@ export class Transmission {
   }
 
   /** Runs a valid request on the device; a READ's data, else null. */
-  private async perform(req: Request, fua: boolean): Promise<Buffer | null> {
+  private async perform(req: NbdRequest, fua: boolean): Promise<Buffer | null> {
     const dev = this.exp.device;
     switch (req.type) {
       case CMD.READ:
@@ -228,7 +226,7 @@ export class Transmission {
     return null;
   }
 
-  private header(req: Request, size: number): Buffer {
+  private header(req: NbdRequest, size: number): Buffer {
     const b = Buffer.allocUnsafe(size);
     if (size === SIMPLE_REPLY_SIZE) {
       b.writeUInt32BE(SIMPLE_REPLY_MAGIC, 0);
@@ -265,11 +263,11 @@ export class Transmission {
     this.stream.uncork();
   };
 
-  private replyOk(req: Request): void {
+  private replyOk(req: NbdRequest): void {
     this.send(this.header(req, SIMPLE_REPLY_SIZE));
   }
 
-  private replyData(req: Request, data: Buffer, written?: () => void): void {
+  private replyData(req: NbdRequest, data: Buffer, written?: () => void): void {
     if (!this.structured) {
       this.send(this.header(req, SIMPLE_REPLY_SIZE), data, written);
       return;
@@ -284,7 +282,7 @@ export class Transmission {
   }
 
   /** Simple replies carry the error alone; structured ones an NBD_REPLY_TYPE_ERROR chunk with a message. */
-  private replyError(req: Request, errno: number, message: string): void {
+  private replyError(req: NbdRequest, errno: number, message: string): void {
     if (!this.structured) {
       const h = this.header(req, SIMPLE_REPLY_SIZE);
       h.writeUInt32BE(errno, 4);

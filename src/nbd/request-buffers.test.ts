@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ReplyBuffers } from './reply-buffers.js';
+import { RequestBuffers } from './request-buffers.js';
 
 test('a buffer given back is handed out again for the same length only', () => {
-  const pool = new ReplyBuffers();
+  const pool = new RequestBuffers();
   const a = pool.take(262144);
   pool.give(a);
   assert.equal(pool.kept, 1);
@@ -14,7 +14,7 @@ test('a buffer given back is handed out again for the same length only', () => {
 });
 
 test('empty, odd-length and oversized buffers and buffers beyond maxKept are not kept', () => {
-  const pool = new ReplyBuffers({ maxKept: 2 });
+  const pool = new RequestBuffers({ maxKept: 2 });
   pool.give(Buffer.alloc(0));
   pool.give(Buffer.alloc(1000));
   pool.give(Buffer.alloc(8 * 1024 * 1024));
@@ -25,7 +25,7 @@ test('empty, odd-length and oversized buffers and buffers beyond maxKept are not
 });
 
 test('clear and the idle timer zero every kept buffer and drop it', async () => {
-  const pool = new ReplyBuffers({ idleMs: 30 });
+  const pool = new RequestBuffers({ idleMs: 30 });
   const a = pool.take(4096).fill(0xab);
   pool.give(a);
   pool.clear();

@@ -1,5 +1,5 @@
 /**
- * Reused buffers for one device's READ replies and gathered WRITE payloads, shared by all the
+ * Reused buffers for one device's requests (READ replies and WRITE payloads), shared by all the
  * connections to it (nbd-export.ts). A fresh 256 KiB Buffer per read cost the server about a third
  * of its CPU in allocation, page faults and garbage collection; here a reply buffer goes back to the
  * pool once the socket has taken its bytes (a write payload once the device has it), and the next
@@ -16,7 +16,7 @@
 const PAGE = 4096;
 const MAX_POOLED = 4 * 1024 * 1024;
 
-export class ReplyBuffers {
+export class RequestBuffers {
   readonly #free = new Map<number, Buffer[]>();
   readonly #maxKept: number;
   readonly #idleMs: number;
