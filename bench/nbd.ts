@@ -23,6 +23,7 @@ import { SecretBytes, createXtsKey } from '../src/crypto/index.js';
 import { parseSize } from '../src/common/size.js';
 import { DEFAULT_DATA_OFFSET, formatLuks2 } from '../src/luks/index.js';
 import { EncryptedDevice, EngineXtsCipher, FileDevice, NbdServer } from '../src/nbd/index.js';
+import { configuredWorkers } from '../src/nbd/transmission-pool.js';
 
 const PASS = 'bench-passphrase';
 
@@ -35,7 +36,7 @@ async function serveMode(image: string, socket: string): Promise<void> {
   const active = process.env['CRYPTVISOR_BENCH_NBD_ACTIVE'];
   const server = new NbdServer({ exports: [{ name: '', device: dev }], ...(active ? { maxActiveRequests: Number(active) } : {}) });
   await server.listenUnix(socket);
-  process.stdout.write(`ready ${cipher.engineName}\n`);
+  process.stdout.write(`ready: ${cipher.engineName} XTS engine, ${configuredWorkers()} transmission workers\n`);
   const stop = (): void => {
     void server.close().then(() => dev.close()).then(() => process.exit(0));
   };
@@ -170,7 +171,9 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'cv-bench-nbd-'));
   const children: ChildProcess[] = [];
   try {
-    console.log(`size ${size} bytes, fio ${fioSeconds} s per job, load average ${loadavg()[0]?.toFixed(1)}`);
+    console.log(
+      `size ${size} bytes, fio ${fioSeconds} s per job, ${configuredWorkers()} NBD transmission workers (CRYPTVISOR_NBD_WORKERS), load average ${loadavg()[0]?.toFixed(1)}`,
+    );
     const data = join(dir, 'data.bin');
     const fd = openSync(data, 'w');
     const chunk = Buffer.allocUnsafe(4 * 1024 * 1024);

@@ -7,6 +7,10 @@
  *   encryptWrite(key, fd, position, data, sectorSize, firstUnit, sync) -> Promise<void>
  *       data is encrypted into a private buffer, which pwrite(fd) writes at position in full;
  *       with sync, fdatasync(fd) follows (NBD FUA).
+ *   readDecryptNow(...same...) -> boolean, encryptWriteNow(...same...) -> undefined
+ *       the same jobs on the calling thread (an NBD transmission worker's own): the read uses
+ *       preadv2(RWF_NOWAIT) and returns false, leaving buf undefined, unless the page cache holds
+ *       the whole range.
  *
  * Without this, an NBD read crosses the pool twice (pread, then the XTS batch) and each crossing
  * goes through the main thread in between; here the main thread only queues the job and sends
@@ -21,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 typedef struct {
@@ -242,6 +247,59 @@ static napi_value start(napi_env env, napi_callback_info info, int encrypt) {
   return queue_job(env, argv[3], j);
 }
 
+/*
+ * The same jobs on the calling thread. readDecryptNow reads with RWF_NOWAIT and returns false
+ * (nothing done) when the page cache does not hold the whole range; encryptWriteNow always writes.
+ */
+static napi_value start_now(napi_env env, napi_callback_info info, int encrypt) {
+  size_t argc = 7;
+  napi_value argv[7];
+  size_t want = encrypt ? 7 : 6;
+  napi_value result;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != want) {
+    xts_throw_error(env, "ERR_MISSING_ARGS", "wrong number of arguments");
+    return NULL;
+  }
+  io_job_t j;
+  memset(&j, 0, sizeof j);
+  j.encrypt = encrypt;
+  if (get_io_args(env, argv, &j) != 0 || (encrypt && xts_get_bool(env, argv[6], &j.sync) != 0)) {
+    OPENSSL_cleanse(j.key, sizeof j.key);
+    return NULL;
+  }
+  int done = 1;
+  if (!encrypt) {
+    struct iovec v = {j.buf, j.len};
+    ssize_t n;
+    do n = preadv2(j.fd, &v, 1, (off_t)j.position, RWF_NOWAIT); while (n < 0 && errno == EINTR);
+    if (n == (ssize_t)j.len) {
+      j.crypto_failed = xts_crypt_sectors(0, j.key, j.key_len, j.buf, j.buf, j.len, j.sector_size, j.first_unit) != 0;
+    } else if (n < 0 && errno != EAGAIN && errno != EOPNOTSUPP) {
+      j.err = errno;
+      j.syscall = "preadv2";
+    } else {
+      done = 0;
+    }
+  } else {
+    io_execute(env, &j);
+  }
+  OPENSSL_cleanse(j.key, sizeof j.key);
+  if (j.err != 0 || j.crypto_failed) {
+    napi_throw(env, io_error(env, &j));
+    return NULL;
+  }
+  napi_get_boolean(env, done, &result);
+  return result;
+}
+
+static napi_value js_read_decrypt_now(napi_env env, napi_callback_info info) {
+  return start_now(env, info, 0);
+}
+
+static napi_value js_encrypt_write_now(napi_env env, napi_callback_info info) {
+  return start_now(env, info, 1);
+}
+
 static napi_value js_read_decrypt(napi_env env, napi_callback_info info) {
   return start(env, info, 0);
 }
@@ -254,6 +312,8 @@ int xts_file_io_register(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"readDecrypt", NULL, js_read_decrypt, NULL, NULL, NULL, napi_enumerable, NULL},
       {"encryptWrite", NULL, js_encrypt_write, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"readDecryptNow", NULL, js_read_decrypt_now, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"encryptWriteNow", NULL, js_encrypt_write_now, NULL, NULL, NULL, napi_enumerable, NULL},
   };
-  return napi_define_properties(env, exports, 2, props) == napi_ok ? 0 : -1;
+  return napi_define_properties(env, exports, 4, props) == napi_ok ? 0 : -1;
 }

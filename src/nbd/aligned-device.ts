@@ -8,7 +8,16 @@
  */
 import { checkRange, type BlockDevice, type WriteOptions, type ZeroOptions } from './block-device.js';
 import { NbdError } from './errors.js';
-import { RangeLock } from './range-lock.js';
+import { RangeLock, type RangeLease } from './range-lock.js';
+import { SharedRangeLock } from './shared-range-lock.js';
+
+export interface AlignedDeviceOptions {
+  /**
+   * The write-lock table of the same device in another thread (shareLocks() there): overlapping
+   * writes are then serialized across both threads.
+   */
+  readonly sharedLocks?: SharedArrayBuffer;
+}
 
 export class AlignedDevice implements BlockDevice {
   readonly blockSize = 1;
@@ -16,8 +25,9 @@ export class AlignedDevice implements BlockDevice {
   readonly inner: BlockDevice;
   private readonly align: number;
   private readonly lock = new RangeLock();
+  private shared: SharedRangeLock | null;
 
-  constructor(inner: BlockDevice) {
+  constructor(inner: BlockDevice, opts: AlignedDeviceOptions = {}) {
     const align = inner.blockSize;
     if (!Number.isSafeInteger(align) || align < 1 || (align & (align - 1)) !== 0) {
       throw new NbdError('config_invalid', `block size ${align} is not a power of two`);
@@ -28,6 +38,36 @@ export class AlignedDevice implements BlockDevice {
     this.inner = inner;
     this.align = align;
     this.size = inner.size;
+    this.shared = opts.sharedLocks === undefined ? null : SharedRangeLock.attach(opts.sharedLocks);
+  }
+
+  /**
+   * The table of this device's write locks in shared memory, for the same device opened in other
+   * threads (AlignedDeviceOptions.sharedLocks). From the first call on, every write here takes
+   * its lock in the table too; call it before the device is in use.
+   */
+  shareLocks(): SharedArrayBuffer {
+    this.shared ??= SharedRangeLock.create();
+    return this.shared.buffer;
+  }
+
+  /** Locks the aligned range [s, e): in this thread in arrival order, then across threads. */
+  private async lockRange(s: number, e: number): Promise<RangeLease> {
+    const local = await this.lock.acquire(s, e);
+    const shared = this.shared;
+    if (shared === null) return local;
+    try {
+      const lease = await shared.acquire(s, e);
+      return {
+        release: (): void => {
+          lease.release();
+          local.release();
+        },
+      };
+    } catch (err) {
+      local.release();
+      throw err;
+    }
   }
 
   private down(n: number): number {
@@ -59,7 +99,7 @@ export class AlignedDevice implements BlockDevice {
     checkRange(this.size, 1, offset, data.length);
     const s = this.down(offset);
     const e = this.up(offset + data.length);
-    const lease = await this.lock.acquire(s, e);
+    const lease = await this.lockRange(s, e);
     try {
       if (s === offset && e === offset + data.length) await this.inner.write(offset, data, opts);
       else await this.merge(s, e, offset, data.length, data, opts);
@@ -73,7 +113,7 @@ export class AlignedDevice implements BlockDevice {
     const end = offset + length;
     const s = this.down(offset);
     const e = this.up(end);
-    const lease = await this.lock.acquire(s, e);
+    const lease = await this.lockRange(s, e);
     try {
       const a = this.up(offset);
       const b = this.down(end);
@@ -98,7 +138,7 @@ export class AlignedDevice implements BlockDevice {
     const a = this.up(offset);
     const b = this.down(offset + length);
     if (a >= b) return;
-    const lease = await this.lock.acquire(a, b);
+    const lease = await this.lockRange(a, b);
     try {
       await this.inner.trim(a, b - a, opts);
     } finally {

@@ -7,13 +7,16 @@ import type { Logger } from '../common/logging.js';
 import { NbdError } from './errors.js';
 import { Handshake, READER_HIGH_WATER, type HandshakeEnv } from './handshake.js';
 import { StreamRequests } from './requests.js';
-import { openSocketRequests } from './socket-requests.js';
+import { detachSocket, openSocketRequests } from './socket-requests.js';
 import { Transmission } from './transmission.js';
+import type { RemoteConnection } from './transmission-pool.js';
 import type { WorkLimit } from './work-limit.js';
 
 export class NbdConnection {
   private stream: Duplex;
   private transmission: Transmission | null = null;
+  /** Set once a transmission worker serves the connection. */
+  private remote: RemoteConnection | null = null;
   private closing = false;
   private readonly log: Logger;
   private readonly timer: NodeJS.Timeout;
@@ -26,7 +29,7 @@ export class NbdConnection {
     this.limit = limit;
     // A client that never finishes the handshake does not keep its connection forever.
     this.timer = setTimeout(() => {
-      if (this.transmission === null) {
+      if (this.transmission === null && this.remote === null) {
         this.log.warn('handshake timed out');
         this.stream.destroy();
       }
@@ -49,7 +52,15 @@ export class NbdConnection {
         return;
       }
       this.stream.on('error', this.onSocketError);
-      this.log.debug({ export: neg.export.name, tls: neg.tls, structured: neg.structured }, 'transmission phase');
+      const remote = neg.tls ? undefined : neg.export.remote;
+      const detached = remote === undefined ? null : detachSocket(neg.stream, neg.reader);
+      this.log.debug({ export: neg.export.name, tls: neg.tls, structured: neg.structured, worker: detached !== null }, 'transmission phase');
+      if (remote !== undefined && detached !== null) {
+        const { readOnly, name } = neg.export;
+        this.remote = remote.handoff({ ...detached, structured: neg.structured, readOnly, name, log: this.log });
+        await this.remote.done;
+        return;
+      }
       const alloc = (n: number): Buffer => neg.export.buffers.take(n);
       const direct = neg.tls ? null : openSocketRequests(neg.stream, neg.reader, alloc, READER_HIGH_WATER);
       if (direct !== null) {
@@ -62,7 +73,7 @@ export class NbdConnection {
       this.stream.end();
     } catch (err) {
       // A failed handshake may have upgraded to TLS; once transmitting, this.stream is current.
-      if (this.transmission === null) this.stream = hs.stream;
+      if (this.transmission === null && this.remote === null) this.stream = hs.stream;
       if (err instanceof NbdError && err.code === 'closed') this.log.debug('client went away');
       else this.log.warn({ err: (err as Error).message }, 'closing the connection');
       this.stream.destroy();
@@ -74,7 +85,8 @@ export class NbdConnection {
   /** Stops taking requests; serve() finishes those in flight, then closes. */
   shutdown(): void {
     this.closing = true;
-    if (this.transmission !== null) this.transmission.stop();
+    if (this.remote !== null) this.remote.stop();
+    else if (this.transmission !== null) this.transmission.stop();
     else this.stream.destroy();
   }
 }

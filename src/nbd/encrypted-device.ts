@@ -12,11 +12,22 @@ import { SECTOR_SIZE, type SectorCipher, type SectorFileIo } from './sector-ciph
 export interface EncryptedDeviceOptions {
   /** The LUKS2 segment's iv_tweak, in 512-byte units (default 0). */
   readonly ivTweak?: bigint;
+  /**
+   * Run the fused jobs on the calling thread where possible: writes always, reads when the page
+   * cache holds the whole range (else they go to the pool). For a transmission worker, a thread
+   * of its own (transmission-worker.ts); on the main thread the pool is faster (BENCHMARKS.md).
+   */
+  readonly inline?: boolean;
 }
 
 /** Zeros encrypted per writeZeroes chunk. */
 const ZERO_CHUNK_SIZE = 1024 * 1024;
 const ZEROS = Buffer.alloc(ZERO_CHUNK_SIZE);
+
+interface Fused {
+  readonly file: FileDevice;
+  readonly io: SectorFileIo;
+}
 
 export class EncryptedDevice implements BlockDevice {
   readonly blockSize = SECTOR_SIZE;
@@ -24,8 +35,9 @@ export class EncryptedDevice implements BlockDevice {
   private readonly inner: BlockDevice;
   private readonly cipher: SectorCipher;
   private readonly ivTweak: bigint;
+  private readonly inline: boolean;
   /** Over a FileDevice with a cipher that offers fused file I/O: one pool job per request. */
-  private readonly fused: { readonly file: FileDevice; readonly io: SectorFileIo } | null;
+  private readonly fused: Fused | null;
 
   /** Takes ownership of `cipher` (disposed on close); `inner` is closed on close too. */
   constructor(inner: BlockDevice, cipher: SectorCipher, opts: EncryptedDeviceOptions = {}) {
@@ -39,7 +51,18 @@ export class EncryptedDevice implements BlockDevice {
     this.cipher = cipher;
     this.size = inner.size;
     this.ivTweak = opts.ivTweak ?? 0n;
+    this.inline = opts.inline ?? false;
     this.fused = inner instanceof FileDevice && cipher.fileIo !== undefined ? { file: inner, io: cipher.fileIo } : null;
+  }
+
+  /**
+   * The parts another thread needs to open this device again (portable-device.ts): the file, the
+   * cipher (whose key it copies) and the IV tweak. Null unless requests take the fused path and
+   * the cipher can copy its key.
+   */
+  shareable(): { readonly file: FileDevice; readonly cipher: SectorCipher; readonly ivTweak: bigint } | null {
+    if (this.fused === null || this.cipher.copyKeyInto === undefined) return null;
+    return { file: this.fused.file, cipher: this.cipher, ivTweak: this.ivTweak };
   }
 
   /** Whether requests take the fused path (pread + decrypt, encrypt + pwrite in one pool job). */
@@ -56,7 +79,7 @@ export class EncryptedDevice implements BlockDevice {
     const f = this.fused;
     if (f !== null) {
       const out = Buffer.allocUnsafe(length);
-      await f.io.readDecrypt(f.file.target(offset, length, false), out, this.unit(offset));
+      await this.readFused(f, offset, out);
       return out;
     }
     const buf = await this.inner.read(offset, length);
@@ -68,12 +91,18 @@ export class EncryptedDevice implements BlockDevice {
     checkRange(this.size, SECTOR_SIZE, offset, buf.length);
     const f = this.fused;
     if (f !== null) {
-      await f.io.readDecrypt(f.file.target(offset, buf.length, false), buf, this.unit(offset));
+      await this.readFused(f, offset, buf);
       return;
     }
     if (this.inner.readInto) await this.inner.readInto(offset, buf);
     else (await this.inner.read(offset, buf.length)).copy(buf);
     await this.cipher.decrypt(buf, this.unit(offset));
+  }
+
+  private async readFused(f: Fused, offset: number, buf: Buffer): Promise<void> {
+    const at = f.file.target(offset, buf.length, false);
+    if (this.inline && f.io.readDecryptNow?.(at, buf, this.unit(offset))) return;
+    await f.io.readDecrypt(at, buf, this.unit(offset));
   }
 
   async write(offset: number, data: Buffer, opts?: WriteOptions): Promise<void> {
@@ -87,6 +116,8 @@ export class EncryptedDevice implements BlockDevice {
       const n = Math.min(ZERO_CHUNK_SIZE, length - done);
       await this.put(offset + done, ZEROS.subarray(0, n), false);
       done += n;
+      // Inline, the chunks run on this thread: let its other connections in between.
+      if (this.inline && done < length) await new Promise<void>((resolve) => setImmediate(resolve));
     }
     if (opts?.fua) await this.inner.flush();
   }
@@ -95,6 +126,10 @@ export class EncryptedDevice implements BlockDevice {
   private async put(offset: number, data: Buffer, fua: boolean): Promise<void> {
     const f = this.fused;
     if (f !== null) {
+      if (this.inline && f.io.encryptWriteNow) {
+        f.io.encryptWriteNow(f.file.target(offset, data.length, true), data, this.unit(offset), fua);
+        return;
+      }
       await f.io.encryptWrite(f.file.target(offset, data.length, true), data, this.unit(offset), fua);
       return;
     }

@@ -5,6 +5,7 @@
  * encrypt + pwrite as one thread-pool job, which EncryptedDevice uses over a FileDevice.
  */
 import { getXtsEngine, type XtsEngine, type XtsKey } from '../crypto/index.js';
+import { NbdError } from './errors.js';
 import { SECTOR_SIZE, type FileTarget, type SectorCipher, type SectorFileIo } from './sector-cipher.js';
 
 export class EngineXtsCipher implements SectorCipher {
@@ -19,7 +20,16 @@ export class EngineXtsCipher implements SectorCipher {
     this.engine = engine;
     const io = engine.fileIo;
     if (io !== undefined) {
+      const { readDecryptNow, encryptWriteNow } = io;
       this.fileIo = Object.freeze({
+        ...(readDecryptNow !== undefined && encryptWriteNow !== undefined
+          ? {
+              readDecryptNow: (at: FileTarget, buf: Buffer, firstUnit: bigint): boolean =>
+                readDecryptNow(key, at, buf, { sectorSize: SECTOR_SIZE, firstUnit }),
+              encryptWriteNow: (at: FileTarget, data: Buffer, firstUnit: bigint, sync: boolean): void =>
+                encryptWriteNow(key, at, data, { sectorSize: SECTOR_SIZE, firstUnit, sync }),
+            }
+          : {}),
         readDecrypt: (at: FileTarget, buf: Buffer, firstUnit: bigint): Promise<void> =>
           io.readDecrypt(key, at, buf, { sectorSize: SECTOR_SIZE, firstUnit }),
         encryptWrite: (at: FileTarget, data: Buffer, firstUnit: bigint, sync: boolean): Promise<void> =>
@@ -39,6 +49,15 @@ export class EngineXtsCipher implements SectorCipher {
 
   decrypt(data: Buffer, firstUnit: bigint, out?: Buffer): Promise<void> {
     return this.engine.decrypt(this.key, data, { sectorSize: SECTOR_SIZE, firstUnit, out });
+  }
+
+  get keyLength(): number {
+    return this.key.length;
+  }
+
+  copyKeyInto(dst: Uint8Array): void {
+    if (dst.length !== this.key.length) throw new NbdError('config_invalid', `a key copy takes ${this.key.length} bytes`);
+    this.key.use((k) => dst.set(k));
   }
 
   dispose(): void {

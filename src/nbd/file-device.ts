@@ -44,15 +44,27 @@ function closeFd(fd: number): Promise<void> {
   return new Promise((resolve, reject) => close(fd, (err) => (err ? reject(err) : resolve())));
 }
 
+/** A file range by descriptor, as a thread that shares the descriptor table reopens it (FileDevice.borrow). */
+export interface PortableFile {
+  readonly fd: number;
+  /** Where the device starts in the file. */
+  readonly base: number;
+  readonly size: number;
+  readonly readOnly: boolean;
+}
+
 export class FileDevice implements BlockDevice {
   readonly blockSize = 1;
   readonly size: number;
   readonly readOnly: boolean;
   private readonly base: number;
   private fd: number;
+  /** Whether close() closes the descriptor (false for a borrowed one). */
+  private readonly owned: boolean;
 
-  private constructor(fd: number, base: number, size: number, readOnly: boolean) {
+  private constructor(fd: number, base: number, size: number, readOnly: boolean, owned = true) {
     this.fd = fd;
+    this.owned = owned;
     this.base = base;
     this.size = size;
     this.readOnly = readOnly;
@@ -77,6 +89,19 @@ export class FileDevice implements BlockDevice {
       await closeFd(fd).catch(() => undefined);
       throw err;
     }
+  }
+
+  /**
+   * The same range over the same descriptor, for another thread of this process. The borrower
+   * never closes the descriptor: the owner must outlive every use the borrower makes of it.
+   */
+  static borrow(p: PortableFile): FileDevice {
+    return new FileDevice(p.fd, p.base, p.size, p.readOnly, false);
+  }
+
+  /** What FileDevice.borrow needs in another thread. */
+  portable(): PortableFile {
+    return { fd: this.liveFd(), base: this.base, size: this.size, readOnly: this.readOnly };
   }
 
   private liveFd(): number {
@@ -177,6 +202,7 @@ export class FileDevice implements BlockDevice {
     if (this.fd < 0) return;
     const fd = this.fd;
     this.fd = -1;
+    if (!this.owned) return;
     try {
       if (!this.readOnly) await syncFd(fd);
     } finally {

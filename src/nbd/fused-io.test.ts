@@ -173,3 +173,38 @@ test('trim of an encrypted disk reads back as the decryption of zeros (undefined
     t.diagnostic('this file system does not punch holes: the trimmed sectors kept their data');
   }
 });
+
+test('inline jobs (transmission workers): the same ciphertext on disk, reads served from the page cache', async (t) => {
+  const engine = nativeEngine(t);
+  if (engine === null) return;
+  const io = engine.fileIo;
+  assert.ok(io?.readDecryptNow !== undefined && io.encryptWriteNow !== undefined, 'the addon has the inline jobs');
+  const sectors = 64;
+  const pathA = tempImage(t, Buffer.alloc(HEADER + sectors * 4096));
+  const pathB = tempImage(t, Buffer.alloc(HEADER + sectors * 4096));
+  const inline = new EncryptedDevice(await FileDevice.open(pathA, { offset: HEADER }), cipher(engine), { ivTweak: 3n, inline: true });
+  const pooled = new EncryptedDevice(await FileDevice.open(pathB, { offset: HEADER }), cipher(engine), { ivTweak: 3n });
+  const data = patternBytes(sectors * 4096, 5);
+  for (const dev of [inline, pooled]) {
+    await dev.write(0, data.subarray(0, 32 * 4096));
+    await dev.write(32 * 4096, data.subarray(32 * 4096), { fua: true });
+    await dev.writeZeroes(4096, 8192);
+  }
+  const expected = Buffer.from(data);
+  expected.fill(0, 4096, 3 * 4096);
+  assert.deepEqual(await inline.read(0, data.length), expected);
+  const into = Buffer.alloc(8192);
+  await inline.readInto(60 * 4096, into);
+  assert.deepEqual(into, expected.subarray(60 * 4096, 62 * 4096));
+  await inline.close();
+  await pooled.close();
+  assert.deepEqual(readFileSync(pathA), readFileSync(pathB), 'byte-identical images');
+  // Straight through the engine: a range the page cache holds is read and decrypted now.
+  const fd = openSync(pathA, 'r');
+  t.after(() => closeSync(fd));
+  const key = createXtsKey(SecretBytes.from(Buffer.from(KEY)));
+  const buf = Buffer.alloc(4096);
+  assert.equal(io.readDecryptNow(key, { fd, position: HEADER + 4096 * 10 }, buf, { sectorSize: 4096, firstUnit: 3n + 80n }), true);
+  assert.deepEqual(buf, expected.subarray(10 * 4096, 11 * 4096));
+  key.dispose();
+});

@@ -5,6 +5,7 @@
  */
 import type { BlockDevice } from './block-device.js';
 import type { RequestBuffers } from './request-buffers.js';
+import type { RemoteDevice } from './transmission-pool.js';
 import { BLOCK_SIZE_MIN, BLOCK_SIZE_PREFERRED, MAX_PAYLOAD, TFLAG } from './protocol.js';
 
 export interface NbdExport {
@@ -17,6 +18,8 @@ export interface NbdExport {
    * four), so a new connection reuses warm buffers instead of faulting in fresh pages.
    */
   readonly buffers: RequestBuffers;
+  /** The device as transmission workers serve it; plain-socket connections go to them. */
+  readonly remote?: RemoteDevice;
 }
 
 /** The transmission flags of an export. */

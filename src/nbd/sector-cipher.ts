@@ -18,6 +18,10 @@ export interface SectorFileIo {
   readDecrypt(at: FileTarget, buf: Buffer, firstUnit: bigint): Promise<void>;
   /** Encrypts whole sectors into a private buffer and writes them at `at`; fdatasync after when `sync`. */
   encryptWrite(at: FileTarget, data: Buffer, firstUnit: bigint, sync: boolean): Promise<void>;
+  /** readDecrypt on the calling thread when the page cache holds the range; false (nothing read) otherwise. */
+  readDecryptNow?(at: FileTarget, buf: Buffer, firstUnit: bigint): boolean;
+  /** encryptWrite on the calling thread. */
+  encryptWriteNow?(at: FileTarget, data: Buffer, firstUnit: bigint, sync: boolean): void;
 }
 
 export interface SectorCipher {
@@ -25,6 +29,14 @@ export interface SectorCipher {
   decrypt(data: Buffer, firstUnit: bigint, out?: Buffer): Promise<void>;
   /** Fused file I/O, when the cipher offers it; an EncryptedDevice over a FileDevice then uses it. */
   readonly fileIo?: SectorFileIo;
+  /**
+   * Copies the raw key into `dst` (exactly its length) for the same cipher in another thread of
+   * this process; the caller zeroes `dst` when done. Optional: a device whose cipher lacks it is
+   * served in one thread only.
+   */
+  copyKeyInto?(dst: Uint8Array): void;
+  /** The key's length in bytes, with copyKeyInto. */
+  readonly keyLength?: number;
   /** Zeroes the key; called by the device that owns the cipher when it closes. */
   dispose?(): void;
 }

@@ -18,6 +18,7 @@ import type { NbdExport } from './nbd-export.js';
 import { MAX_STRING } from './protocol.js';
 import { RequestBuffers } from './request-buffers.js';
 import { setSendBuffer } from './sys-addon.js';
+import { transmissionPool, type RemoteDevice } from './transmission-pool.js';
 
 /** Buffers each device's pool keeps (of 256 KiB for nbdcopy: 16 MiB). */
 const POOLED_BUFFERS = 64;
@@ -46,8 +47,17 @@ export interface NbdServerOptions {
   readonly logger?: Logger;
   /** How long a client may take to reach the transmission phase (default 30 s). */
   readonly handshakeTimeoutMs?: number;
-  /** Device requests running at once across all connections; the rest wait in order (default 16). */
+  /**
+   * Device requests running at once across the main thread's connections; the rest wait in order
+   * (default 16). Each transmission worker has the same limit of its own.
+   */
   readonly maxActiveRequests?: number;
+  /**
+   * Serve plain-socket connections to file and natively encrypted devices in the process's
+   * transmission workers (transmission-pool.ts; default true, and none when
+   * CRYPTVISOR_NBD_WORKERS=0). TLS connections and other devices stay on the main thread.
+   */
+  readonly workers?: boolean;
 }
 
 export class NbdServer {
@@ -55,6 +65,8 @@ export class NbdServer {
   /** One buffer pool per device, shared by its exports and connections. */
   private readonly pools = new Map<BlockDevice, RequestBuffers>();
   private readonly devices = new Set<BlockDevice>();
+  /** The devices transmission workers serve. */
+  private readonly remotes = new Map<BlockDevice, RemoteDevice>();
   private readonly listeners: Server[] = [];
   private readonly connections = new Set<NbdConnection>();
   private readonly serving = new Set<Promise<void>>();
@@ -84,6 +96,7 @@ export class NbdServer {
         wrapped.set(spec.device, dev as AlignedDevice);
       }
       this.devices.add(dev);
+      const remote = this.remoteOf(dev, opts.workers ?? true);
       const buffers = this.pools.get(dev) ?? new RequestBuffers({ maxKept: POOLED_BUFFERS });
       this.pools.set(dev, buffers);
       this.exports.set(spec.name, {
@@ -92,14 +105,31 @@ export class NbdServer {
         device: dev,
         readOnly: spec.readOnly ?? false,
         buffers,
+        ...(remote ? { remote } : {}),
       });
     }
+  }
+
+  private remoteOf(dev: BlockDevice, workers: boolean): RemoteDevice | undefined {
+    if (!workers || !(dev instanceof AlignedDevice)) return undefined;
+    const known = this.remotes.get(dev);
+    if (known !== undefined) return known;
+    const remote = transmissionPool(this.log)?.register(dev) ?? undefined;
+    if (remote !== undefined) this.remotes.set(dev, remote);
+    return remote;
   }
 
   /** Request buffers kept warm in the devices' pools (they outlive connections; close() drops them). */
   get pooledBuffers(): number {
     let n = 0;
     for (const p of this.pools.values()) n += p.kept;
+    return n;
+  }
+
+  /** Connections handed to transmission workers, since the server started. */
+  get workerHandoffs(): number {
+    let n = 0;
+    for (const r of this.remotes.values()) n += r.handoffs;
     return n;
   }
 
@@ -169,6 +199,8 @@ export class NbdServer {
     for (const c of this.connections) c.shutdown();
     await Promise.all([...closed, ...this.serving]);
     for (const pool of this.pools.values()) pool.clear();
+    // The workers drop the devices (and their key copies) before the owner may close them.
+    await Promise.all([...this.remotes.values()].map((r) => r.pool.release(r)));
     for (const dev of this.devices) {
       await dev.flush().catch((err: unknown) => this.log.error({ err: (err as Error).message }, 'flush on close failed'));
     }

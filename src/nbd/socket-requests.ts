@@ -206,19 +206,32 @@ export class SocketRequests implements RequestSource {
   }
 }
 
+/** A plain socket's duplicated descriptor, and every byte already received on it, in order. */
+export interface DetachedSocket {
+  readonly fd: number;
+  readonly rest: Buffer[];
+}
+
 /**
- * Moves a plain socket's transmission phase onto a SocketRequests, or returns null to keep the
- * stream path: a TLS stream, no system-call addon, or a handshake reply still queued in Node (the
- * old socket's writes must all have reached the kernel before it is destroyed).
+ * Takes a plain socket's connection away from its Socket after the handshake: duplicates the
+ * descriptor, collects what was already received, and destroys the Socket (which closes only its
+ * own descriptor). Null, with the socket untouched, for a TLS stream, without the system-call
+ * addon, or with a handshake reply still queued in Node (the old socket's writes must all have
+ * reached the kernel before it is destroyed).
  */
-export function openSocketRequests(stream: Duplex, reader: ByteReader, alloc: Alloc, highWater: number): SocketRequests | null {
+export function detachSocket(stream: Duplex, reader: ByteReader): DetachedSocket | null {
   if (!(stream instanceof Socket) || 'encrypted' in stream || stream.destroyed || stream.writableLength > 0) return null;
   const fd = duplicateSocket(stream);
   if (fd === null) return null;
   // Everything already received: the reader's chunks, then what Node buffered in the stream itself.
   const rest = reader.detachRest();
   for (let c: unknown; (c = stream.read()) !== null; ) rest.push(c as Buffer);
-  const source = new SocketRequests(fd, alloc, highWater, rest);
   stream.destroy();
-  return source;
+  return { fd, rest };
+}
+
+/** Moves a plain socket's transmission phase onto a SocketRequests in this thread; null as detachSocket. */
+export function openSocketRequests(stream: Duplex, reader: ByteReader, alloc: Alloc, highWater: number): SocketRequests | null {
+  const d = detachSocket(stream, reader);
+  return d === null ? null : new SocketRequests(d.fd, alloc, highWater, d.rest);
 }

@@ -80,7 +80,7 @@ export async function serve(t: TestContext, kind: DeviceKind, opts: ServeOptions
 }
 
 /** A random 64-byte XTS key for the production cipher (the engine of src/crypto). */
-function randomXtsKey(): ReturnType<typeof createXtsKey> {
+export function randomXtsKey(): ReturnType<typeof createXtsKey> {
   const secret = SecretBytes.random(64);
   try {
     return createXtsKey(secret);

@@ -43,7 +43,7 @@ test('multi-conn: a write acknowledged on one connection is flushed by, and visi
 test('request buffers outlive a connection: the next one reuses them; close() drops them', async (t) => {
   const { dir, dev } = await fileDevice(t, MiB);
   t.after(() => dev.close());
-  const server = new NbdServer({ exports: [{ name: '', device: dev }] });
+  const server = new NbdServer({ exports: [{ name: '', device: dev }], workers: false }); // the main thread's pools
   await server.listenUnix(join(dir, 's.sock'));
   for (const cookie of [1n, 2n]) {
     const c = await RawClient.open(join(dir, 's.sock'));

@@ -35,6 +35,10 @@ export interface XtsFileIo {
   readDecrypt(key: XtsKey, at: XtsFileTarget, buf: Uint8Array, opts: XtsBatchOptions): Promise<void>;
   /** Encrypt data (whole sectors) into a private buffer and pwrite it in full; fdatasync after when `sync`. */
   encryptWrite(key: XtsKey, at: XtsFileTarget, data: Uint8Array, opts: XtsBatchOptions & { readonly sync?: boolean }): Promise<void>;
+  /** readDecrypt on the calling thread when the page cache holds the whole range; false (nothing read) otherwise. */
+  readDecryptNow?(key: XtsKey, at: XtsFileTarget, buf: Uint8Array, opts: XtsBatchOptions): boolean;
+  /** encryptWrite on the calling thread. */
+  encryptWriteNow?(key: XtsKey, at: XtsFileTarget, data: Uint8Array, opts: XtsBatchOptions & { readonly sync?: boolean }): void;
 }
 
 export interface XtsEngine {

@@ -30,6 +30,8 @@ interface XtsAddon {
     firstUnit: bigint,
     sync: boolean,
   ): Promise<void>;
+  readDecryptNow?(key: Uint8Array, fd: number, position: number, buf: Uint8Array, sectorSize: number, firstUnit: bigint): boolean;
+  encryptWriteNow?(key: Uint8Array, fd: number, position: number, data: Uint8Array, sectorSize: number, firstUnit: bigint, sync: boolean): void;
 }
 
 /** dist/src/crypto/xts/ → the repository root → native/build/Release. */
@@ -179,7 +181,20 @@ function createFileIo(addon: XtsAddon, parallel: number, splitBytes: number): Xt
     throw typeof code === 'string' ? reason : engineFailed(reason);
   }
 
+  const { readDecryptNow, encryptWriteNow } = addon;
   return Object.freeze({
+    ...(readDecryptNow !== undefined && encryptWriteNow !== undefined
+      ? {
+          readDecryptNow: (key: XtsKey, at: XtsFileTarget, buf: Uint8Array, o: XtsBatchOptions): boolean => {
+            checkBatch(key, buf, o);
+            return key.use((k) => readDecryptNow(k, at.fd, at.position, buf, o.sectorSize, o.firstUnit));
+          },
+          encryptWriteNow: (key: XtsKey, at: XtsFileTarget, data: Uint8Array, o: XtsBatchOptions & { readonly sync?: boolean }): void => {
+            checkBatch(key, data, o);
+            key.use((k) => encryptWriteNow(k, at.fd, at.position, data, o.sectorSize, o.firstUnit, o.sync ?? false));
+          },
+        }
+      : {}),
     readDecrypt: (key: XtsKey, at: XtsFileTarget, buf: Uint8Array, o: XtsBatchOptions): Promise<void> =>
       run(key, at, buf, o, (k, position, part, unit) => readDecrypt(k, at.fd, position, part, o.sectorSize, unit)),
     encryptWrite: (key: XtsKey, at: XtsFileTarget, data: Uint8Array, o: XtsBatchOptions & { readonly sync?: boolean }): Promise<void> =>
