@@ -78,3 +78,33 @@ test('a range held in a worker thread blocks an overlapping request here until t
   assert.equal(await next(), 'released');
   (await waiting).release();
 });
+
+test('three threads contending for four ranges: never two holders of one range, no request lost', async () => {
+  const lock = SharedRangeLock.create();
+  // [0..3]: completed sections per range; [4..7]: holders inside each range; [8]: violations.
+  const state = new Int32Array(new SharedArrayBuffer(9 * 4));
+  const url = new URL('./shared-range-lock.js', import.meta.url).href;
+  const code = `const { workerData } = require('node:worker_threads');
+    import(workerData.url).then(async ({ SharedRangeLock }) => {
+      // A pending Atomics.waitAsync does not keep a thread alive; a timer does, until the end.
+      const alive = setInterval(() => undefined, 1000);
+      const lock = SharedRangeLock.attach(workerData.buffer);
+      const a = workerData.state;
+      await Promise.all(Array.from({ length: 8 }, async (_, k) => {
+        for (let n = 0; n < 200; n++) {
+          const r = (n + k) % 4;
+          const lease = await lock.acquire(r * 4096, r * 4096 + 4096);
+          if (Atomics.add(a, 4 + r, 1) !== 0) Atomics.add(a, 8, 1);
+          await new Promise((res) => (n % 3 === 0 ? setImmediate(res) : res()));
+          Atomics.sub(a, 4 + r, 1);
+          Atomics.add(a, r, 1);
+          lease.release();
+        }
+      }));
+      clearInterval(alive);
+    });`;
+  const workers = [0, 1, 2].map(() => new Worker(code, { eval: true, workerData: { url, buffer: lock.buffer, state } }));
+  await Promise.all(workers.map((w) => new Promise((resolve) => w.once('exit', resolve))));
+  assert.equal(state[8], 0, 'no range ever had two holders');
+  assert.equal(state[0]! + state[1]! + state[2]! + state[3]!, 3 * 8 * 200, 'every request got its lock');
+});

@@ -15,7 +15,8 @@
  *   finish), then every worker drops the device (and zeroes its key) before close() returns, so
  *   the owner may close the descriptor after that.
  * - A worker is referenced (keeps the process alive) only while it has connections or pending
- *   work; an idle pool never holds the process open.
+ *   work; an idle pool never holds the process open. The first one starts when the first device
+ *   is registered, so the first client does not wait for a thread to load.
  *
  * Workers: CRYPTVISOR_NBD_WORKERS (default: the number of CPUs, at most 4); 0 serves everything
  * on the main thread.
@@ -161,7 +162,7 @@ export class TransmissionPool {
     return this.conns.size;
   }
 
-  /** Threads started so far (they start as connections need them). */
+  /** Threads started so far (one on the first registration, the others as connections need them). */
   get workerCount(): number {
     return this.workers.length;
   }
@@ -180,6 +181,8 @@ export class TransmissionPool {
     if (described === null) return null;
     const remote = new RemoteDevice(this.nextDevice++, this, described);
     this.devices.set(dev, remote);
+    // Start one thread now, so the first client does not wait for it to load.
+    if (this.workers.length === 0) this.spawn();
     return remote;
   }
 
