@@ -4,6 +4,7 @@
  * descriptions. Requests run inline on this thread where they can (encrypted writes, and reads
  * the page cache holds); the rest go to the libuv pool as on the main thread.
  */
+import { closeSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 import { pino, type Logger } from 'pino';
 import type { BlockDevice } from './block-device.js';
@@ -61,16 +62,16 @@ function serve(m: Extract<ToWorker, { t: 'conn' }>): void {
   post({ t: 'started', conn: m.conn });
   const log = connLogger(m.conn, m.level);
   const d = devices.get(m.dev);
-  const rest = m.rest.map((r) => Buffer.from(r.buffer, r.byteOffset, r.byteLength));
-  const source = new SocketRequests(m.fd, (n) => (d as Opened).buffers.take(n), READER_HIGH_WATER, rest);
-  const socket = source.socket;
-  socket.on('error', (err: Error) => log.debug({ err: err.message }, 'socket error'));
   if (d === undefined || d.device === null) {
     log.error({ err: d?.error ?? 'unknown device' }, 'cannot serve the export in a worker thread');
-    socket.destroy();
+    closeSync(m.fd);
     post({ t: 'closed', conn: m.conn });
     return;
   }
+  const rest = m.rest.map((r) => Buffer.from(r.buffer, r.byteOffset, r.byteLength));
+  const source = new SocketRequests(m.fd, (n) => d.buffers.take(n), READER_HIGH_WATER, rest);
+  const socket = source.socket;
+  socket.on('error', (err: Error) => log.debug({ err: err.message }, 'socket error'));
   const exp: NbdExport = { name: m.name, description: '', device: d.device, readOnly: m.readOnly, buffers: d.buffers };
   const t = new Transmission(socket, source, exp, m.structured, log, limit);
   conns.set(m.conn, t);

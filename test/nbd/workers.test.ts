@@ -181,3 +181,32 @@ test('a worker that dies ends its connections; the next connection gets a new wo
   assert.ok((await d.read(4096)).equals(Buffer.alloc(4096, 3)), 'the acknowledged write is there');
   d.close();
 });
+
+test('a worker that cannot open the device closes the connection and says why', async (t) => {
+  const lines: Record<string, unknown>[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, cb): void {
+      for (const l of chunk.toString().split('\n')) if (l) lines.push(JSON.parse(l) as Record<string, unknown>);
+      cb();
+    },
+  });
+  const dir = tempDir(t);
+  const image = join(dir, 'd.img');
+  writeFileSync(image, '');
+  truncateSync(image, MiB);
+  const device = new AlignedDevice(new EncryptedDevice(await FileDevice.open(image), new EngineXtsCipher(randomXtsKey())));
+  t.after(() => device.close());
+  const server = new NbdServer({ exports: [{ name: '', device }], logger: pino({ level: 'info' }, sink) });
+  await server.listenUnix(join(dir, 's.sock'));
+  const pool = transmissionPool();
+  const remote = pool?.register(device);
+  assert.ok(pool && remote);
+  remote.described.dispose(); // as if the device had been closed before any worker opened it
+  await pool.release(remote);
+  const c = await connect(join(dir, 's.sock'));
+  await c.closed;
+  await server.close();
+  const err = lines.find((l) => l['msg'] === 'cannot serve the export in a worker thread');
+  assert.ok(err !== undefined);
+  assert.match(String(err['err']), /closed before this thread opened it/);
+});
