@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import { AlignedDevice, EncryptedDevice, EngineXtsCipher, FileDevice, NbdServer, NodeXtsCipher } from '../../src/nbd/index.js';
 import { configuredWorkers, transmissionPool } from '../../src/nbd/transmission-pool.js';
 import { RawClient, REQUEST_MAGIC } from './raw-client.js';
@@ -23,6 +23,18 @@ async function connect(socket: string): Promise<RawClient> {
   await c.greet();
   await c.go();
   return c;
+}
+
+/** A logger whose records are kept, parsed, in `lines`. */
+function capturedLogger(level: string): { lines: Record<string, unknown>[]; logger: Logger } {
+  const lines: Record<string, unknown>[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, cb): void {
+      for (const l of chunk.toString().split('\n')) if (l) lines.push(JSON.parse(l) as Record<string, unknown>);
+      cb();
+    },
+  });
+  return { lines, logger: pino({ level }, sink) };
 }
 
 async function until(cond: () => boolean): Promise<void> {
@@ -106,14 +118,7 @@ test('close() waits for worker connections, then the workers drop the device and
 });
 
 test('worker log records reach the server logger, with the connection binding', async (t) => {
-  const lines: Record<string, unknown>[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _enc, cb): void {
-      for (const l of chunk.toString().split('\n')) if (l) lines.push(JSON.parse(l) as Record<string, unknown>);
-      cb();
-    },
-  });
-  const logger = pino({ level: 'debug' }, sink);
+  const { lines, logger } = capturedLogger('debug');
   const dir = tempDir(t);
   const image = join(dir, 'd.img');
   writeFileSync(image, '');
@@ -183,20 +188,14 @@ test('a worker that dies ends its connections; the next connection gets a new wo
 });
 
 test('a worker that cannot open the device closes the connection and says why', async (t) => {
-  const lines: Record<string, unknown>[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _enc, cb): void {
-      for (const l of chunk.toString().split('\n')) if (l) lines.push(JSON.parse(l) as Record<string, unknown>);
-      cb();
-    },
-  });
+  const { lines, logger } = capturedLogger('info');
   const dir = tempDir(t);
   const image = join(dir, 'd.img');
   writeFileSync(image, '');
   truncateSync(image, MiB);
   const device = new AlignedDevice(new EncryptedDevice(await FileDevice.open(image), new EngineXtsCipher(randomXtsKey())));
   t.after(() => device.close());
-  const server = new NbdServer({ exports: [{ name: '', device }], logger: pino({ level: 'info' }, sink) });
+  const server = new NbdServer({ exports: [{ name: '', device }], logger });
   await server.listenUnix(join(dir, 's.sock'));
   const pool = transmissionPool();
   const remote = pool?.register(device);
