@@ -125,7 +125,6 @@ class PoolWorker {
 
   constructor(worker: Worker) {
     this.worker = worker;
-    worker.unref();
   }
 
   /** Held (keeps the process alive) while it has connections or drops pending. */
@@ -254,6 +253,8 @@ export class TransmissionPool {
     w.worker.on('message', (m: FromWorker) => this.onMessage(w, m));
     w.worker.on('error', (err) => this.log?.error({ err: err.message }, 'NBD transmission worker failed'));
     w.worker.on('exit', (code) => this.onExit(w, code));
+    // After the listeners: attaching a 'message' listener refs the worker again.
+    w.worker.unref();
     return w;
   }
 

@@ -6,7 +6,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import { Writable } from 'node:stream';
 import { truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -208,4 +210,22 @@ test('a worker that cannot open the device closes the connection and says why', 
   const err = lines.find((l) => l['msg'] === 'cannot serve the export in a worker thread');
   assert.ok(err !== undefined);
   assert.match(String(err['err']), /closed before this thread opened it/);
+});
+
+test('an idle pool never holds the process open: a process that only registers a device exits', async (t) => {
+  const dir = tempDir(t);
+  writeFileSync(join(dir, 'd.img'), Buffer.alloc(65536));
+  const src = new URL('../../src/nbd/', import.meta.url).href;
+  const code = `const { transmissionPool } = await import('${src}transmission-pool.js');
+    const { AlignedDevice, FileDevice } = await import('${src}index.js');
+    const dev = new AlignedDevice(await FileDevice.open(${JSON.stringify(join(dir, 'd.img'))}));
+    if (transmissionPool().register(dev) === null) process.exit(3);`;
+  // A script file, not -e: run with -e, the process exited even while a worker held it open.
+  writeFileSync(join(dir, 'register.mjs'), code);
+  const child = spawn(process.execPath, [join(dir, 'register.mjs')], { stdio: 'inherit', env: { ...process.env, CRYPTVISOR_NBD_WORKERS: '2' } });
+  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  const [status, signal] = (await once(child, 'exit')) as [number | null, string | null];
+  clearTimeout(timer);
+  assert.equal(signal, null, 'the process had to be killed: the pool held it open');
+  assert.equal(status, 0);
 });
