@@ -27,8 +27,6 @@ interface Opened {
   /** Why the device could not be opened. */
   readonly error: string | null;
   readonly buffers: RequestBuffers;
-  /** Connections using it. */
-  readonly conns: Set<number>;
 }
 
 const port = parentPort;
@@ -55,7 +53,7 @@ function open(id: number, m: Extract<ToWorker, { t: 'open' }>): void {
   } catch (err) {
     error = (err as Error).message;
   }
-  devices.set(id, { device, error, buffers: new RequestBuffers({ maxKept: POOLED_BUFFERS }), conns: new Set() });
+  devices.set(id, { device, error, buffers: new RequestBuffers({ maxKept: POOLED_BUFFERS }) });
 }
 
 function serve(m: Extract<ToWorker, { t: 'conn' }>): void {
@@ -75,7 +73,6 @@ function serve(m: Extract<ToWorker, { t: 'conn' }>): void {
   const exp: NbdExport = { name: m.name, description: '', device: d.device, readOnly: m.readOnly, buffers: d.buffers };
   const t = new Transmission(socket, source, exp, m.structured, log, limit);
   conns.set(m.conn, t);
-  d.conns.add(m.conn);
   t.run()
     .then(
       () => socket.end(),
@@ -86,7 +83,6 @@ function serve(m: Extract<ToWorker, { t: 'conn' }>): void {
     )
     .finally(() => {
       conns.delete(m.conn);
-      d.conns.delete(m.conn);
       post({ t: 'closed', conn: m.conn });
     });
 }

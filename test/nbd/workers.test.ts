@@ -4,7 +4,7 @@
  * connections and devices that cannot be described stay on the main thread; worker log records
  * reach the server's logger; close() leaves no worker holding the device or its key.
  */
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -37,6 +37,15 @@ function capturedLogger(level: string): { lines: Record<string, unknown>[]; logg
     },
   });
   return { lines, logger: pino({ level }, sink) };
+}
+
+/** An empty (sparse) image of `size` bytes in a fresh directory. */
+function sparseImage(t: TestContext, size: number): { dir: string; image: string } {
+  const dir = tempDir(t);
+  const image = join(dir, 'd.img');
+  writeFileSync(image, '');
+  truncateSync(image, size);
+  return { dir, image };
 }
 
 async function until(cond: () => boolean): Promise<void> {
@@ -93,10 +102,7 @@ test('unaligned writes into shared sectors from many connections in different wo
 });
 
 test('close() waits for worker connections, then the workers drop the device and its key copy', async (t) => {
-  const dir = tempDir(t);
-  const image = join(dir, 'd.img');
-  writeFileSync(image, '');
-  truncateSync(image, 2 * MiB);
+  const { dir, image } = sparseImage(t, 2 * MiB);
   const file = await FileDevice.open(image);
   const device = new AlignedDevice(new EncryptedDevice(file, new EngineXtsCipher(randomXtsKey())));
   t.after(() => device.close());
@@ -121,10 +127,7 @@ test('close() waits for worker connections, then the workers drop the device and
 
 test('worker log records reach the server logger, with the connection binding', async (t) => {
   const { lines, logger } = capturedLogger('debug');
-  const dir = tempDir(t);
-  const image = join(dir, 'd.img');
-  writeFileSync(image, '');
-  truncateSync(image, MiB);
+  const { dir, image } = sparseImage(t, MiB);
   const dev = await FileDevice.open(image);
   t.after(() => dev.close());
   const server = new NbdServer({ exports: [{ name: '', device: dev }], logger });
@@ -141,18 +144,12 @@ test('worker log records reach the server logger, with the connection binding', 
 });
 
 test('devices that cannot be described, and servers without workers, are served on the main thread', async (t) => {
-  const dir = tempDir(t);
-  const image = join(dir, 'd.img');
-  writeFileSync(image, '');
-  truncateSync(image, MiB);
+  const { dir, image } = sparseImage(t, MiB);
   const file = await FileDevice.open(image);
   // The pure-Node cipher has no fused file I/O: the device stays on the main thread.
   const dev = new EncryptedDevice(file, new NodeXtsCipher(randomBytes(64)));
   t.after(() => dev.close());
-  const plainImage = join(dir, 'p.img');
-  writeFileSync(plainImage, '');
-  truncateSync(plainImage, MiB);
-  const plain = await FileDevice.open(plainImage);
+  const plain = await FileDevice.open(sparseImage(t, MiB).image);
   t.after(() => plain.close());
   const a = new NbdServer({ exports: [{ name: '', device: dev }] });
   const b = new NbdServer({ exports: [{ name: '', device: plain }], workers: false });
@@ -191,10 +188,7 @@ test('a worker that dies ends its connections; the next connection gets a new wo
 
 test('a worker that cannot open the device closes the connection and says why', async (t) => {
   const { lines, logger } = capturedLogger('info');
-  const dir = tempDir(t);
-  const image = join(dir, 'd.img');
-  writeFileSync(image, '');
-  truncateSync(image, MiB);
+  const { dir, image } = sparseImage(t, MiB);
   const device = new AlignedDevice(new EncryptedDevice(await FileDevice.open(image), new EngineXtsCipher(randomXtsKey())));
   t.after(() => device.close());
   const server = new NbdServer({ exports: [{ name: '', device }], logger });
