@@ -8,9 +8,13 @@
  * read/write and 1M sequential read/write. Targets: ours >= 3x nbdkit-luks and qemu-nbd, >= 0.6x nbdkit.
  *
  *   node dist/bench/nbd.js    (CRYPTVISOR_BENCH_NBD_SIZE=1G, CRYPTVISOR_BENCH_FIO_SECONDS=10,
- *                              CRYPTVISOR_BENCH_NBD_ROUNDS=5, CRYPTVISOR_BENCH_NBD_WARMUP=1)
+ *                              CRYPTVISOR_BENCH_NBD_ROUNDS=5, CRYPTVISOR_BENCH_NBD_WARMUP=3)
  * All servers run at once; measurements alternate between them (see measureAll). Warm-up rounds
- * (printed, not counted) take every server past its first writes into a fresh sparse image.
+ * (printed, not counted) take every server past its first writes into a fresh sparse image, and
+ * ours past V8's warm-up: a fresh process spends about 2.4x the CPU per GiB on its first 1 GiB write
+ * into an allocated image, 1.7x on the second, 1.4-1.5x on the third, while TurboFan compiles the
+ * transmission path in each worker thread (BENCHMARKS.md). The C servers need none of it.
+ * Each copy also reports the CPU that the server process and nbdcopy spent on it, per GiB.
  *   node dist/bench/nbd.js --serve IMG SOCKET   (internal: our server, key on stdin)
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -78,6 +82,20 @@ function qemuImgLuks(path: string, size: number): void {
   }
 }
 
+const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
+
+/**
+ * CPU seconds from /proc/PID/stat: a process's own user + system time (all its threads), or with
+ * `children`, that of its waited-for children (a finished nbdcopy, here).
+ */
+function cpuSeconds(pid: number | 'self', children = false): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name, which is in parentheses and may hold spaces: [0] is field 3.
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
+  const [u, s] = children ? [f[13], f[14]] : [f[11], f[12]];
+  return ((u ?? 0) + (s ?? 0)) / CLK_TCK;
+}
+
 /** Runs a client asynchronously (our server may share nothing with it, but keep the loop free). */
 function timed(cmd: string, args: string[]): Promise<{ seconds: number; stdout: string }> {
   return new Promise((resolve, reject) => {
@@ -94,10 +112,24 @@ function timed(cmd: string, args: string[]): Promise<{ seconds: number; stdout: 
   });
 }
 
+/** CPU seconds per GiB moved, medians over the counted rounds. */
+interface CpuPerGiB {
+  server: number;
+  client: number;
+}
+
+interface Server {
+  name: string;
+  uri: string;
+  pid: number;
+}
+
 interface Row {
   name: string;
   copyWrite: number;
   copyRead: number;
+  cpuWrite: CpuPerGiB;
+  cpuRead: CpuPerGiB;
   fio: Record<string, number>;
 }
 
@@ -127,35 +159,58 @@ async function fioJob(uri: string, size: number, fioSeconds: number, label: stri
  * and read on each server in turn; then each fio job on each server in turn), so a load spike on
  * this shared machine hits all servers alike; nbdcopy figures are medians over the counted rounds.
  */
-async function measureAll(uris: Array<[string, string]>, data: string, size: number, fioSeconds: number, rounds: number, warmup: number): Promise<Row[]> {
-  const w = new Map<string, number[]>();
-  const r = new Map<string, number[]>();
+async function measureAll(servers: Server[], data: string, size: number, fioSeconds: number, rounds: number, warmup: number): Promise<Row[]> {
+  // Per server, per counted round: [MB/s, server CPU s/GiB, nbdcopy CPU s/GiB], for writes and reads.
+  const w = new Map<string, number[][]>();
+  const r = new Map<string, number[][]>();
+  const gib = size / 2 ** 30;
+  /** One timed nbdcopy, with the CPU that the server and nbdcopy spent on it. */
+  const copy = async (pid: number, args: string[]): Promise<number[]> => {
+    const s0 = cpuSeconds(pid);
+    const c0 = cpuSeconds('self', true);
+    const t = await timed('nbdcopy', args);
+    return [size / 1e6 / t.seconds, (cpuSeconds(pid) - s0) / gib, (cpuSeconds('self', true) - c0) / gib];
+  };
+  const cpu = (x: number[]): string => `CPU/GiB server ${(x[1] ?? 0).toFixed(2)} s, nbdcopy ${(x[2] ?? 0).toFixed(2)} s`;
   for (let round = -warmup; round < rounds; round++) {
     const label = round < 0 ? 'warm-up' : `round ${round + 1}`;
-    for (const [name, uri] of uris) {
+    for (const { name, uri, pid } of servers) {
       // Every copy starts with no dirty pages: otherwise the kernel's writeback of the previous
       // server's gigabyte (and its throttling of writers) lands on whichever server runs next.
       sh('sync', []);
-      const tw = await timed('nbdcopy', [data, uri]);
+      const mw = await copy(pid, [data, uri]);
       sh('sync', []);
-      const tr = await timed('nbdcopy', [uri, 'null:']);
-      const mw = size / 1e6 / tw.seconds;
-      const mr = size / 1e6 / tr.seconds;
+      const mr = await copy(pid, [uri, 'null:']);
       if (round >= 0) {
         w.set(name, [...(w.get(name) ?? []), mw]);
         r.set(name, [...(r.get(name) ?? []), mr]);
       }
-      console.log(`${label} ${name.padEnd(12)} nbdcopy write ${mw.toFixed(0)} MB/s, read ${mr.toFixed(0)} MB/s (load ${loadavg()[0]?.toFixed(1)})`);
+      console.log(
+        `${label} ${name.padEnd(12)} nbdcopy write ${(mw[0] ?? 0).toFixed(0)} MB/s (${cpu(mw)}), ` +
+          `read ${(mr[0] ?? 0).toFixed(0)} MB/s (${cpu(mr)}) (load ${loadavg()[0]?.toFixed(1)})`,
+      );
     }
   }
+  const col = (m: Map<string, number[][]>, name: string, i: number): number => median((m.get(name) ?? []).map((x) => x[i] ?? 0));
   const fio = new Map<string, Record<string, number>>();
   for (const [label, args] of FIO_JOBS) {
-    for (const [name, uri] of uris) fio.set(name, { ...fio.get(name), [label]: await fioJob(uri, size, fioSeconds, label, args) });
+    for (const { name, uri } of servers) fio.set(name, { ...fio.get(name), [label]: await fioJob(uri, size, fioSeconds, label, args) });
   }
-  return uris.map(([name]) => {
-    const row = { name, copyWrite: median(w.get(name) ?? []), copyRead: median(r.get(name) ?? []), fio: fio.get(name) ?? {} };
-    console.log(`${name.padEnd(12)} nbdcopy write ${row.copyWrite.toFixed(0)} MB/s, read ${row.copyRead.toFixed(0)} MB/s (medians); ` +
-      Object.entries(row.fio).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', '));
+  return servers.map(({ name }) => {
+    const row: Row = {
+      name,
+      copyWrite: col(w, name, 0),
+      copyRead: col(r, name, 0),
+      cpuWrite: { server: col(w, name, 1), client: col(w, name, 2) },
+      cpuRead: { server: col(r, name, 1), client: col(r, name, 2) },
+      fio: fio.get(name) ?? {},
+    };
+    console.log(
+      `${name.padEnd(12)} nbdcopy write ${row.copyWrite.toFixed(0)} MB/s, read ${row.copyRead.toFixed(0)} MB/s; ` +
+        `server CPU/GiB write ${row.cpuWrite.server.toFixed(2)} s, read ${row.cpuRead.server.toFixed(2)} s; ` +
+        `nbdcopy CPU/GiB write ${row.cpuWrite.client.toFixed(2)} s, read ${row.cpuRead.client.toFixed(2)} s (medians); ` +
+        Object.entries(row.fio).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', '),
+    );
     return row;
   });
 }
@@ -164,7 +219,7 @@ async function main(): Promise<void> {
   const size = parseSize(process.env['CRYPTVISOR_BENCH_NBD_SIZE'] ?? '1G');
   const fioSeconds = Number(process.env['CRYPTVISOR_BENCH_FIO_SECONDS'] ?? '10');
   const rounds = Number(process.env['CRYPTVISOR_BENCH_NBD_ROUNDS'] ?? '5');
-  const warmup = Number(process.env['CRYPTVISOR_BENCH_NBD_WARMUP'] ?? '1');
+  const warmup = Number(process.env['CRYPTVISOR_BENCH_NBD_WARMUP'] ?? '3');
   for (const tool of ['nbdcopy', 'fio', 'nbdkit', 'qemu-nbd', 'qemu-img']) {
     if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) throw new Error(`bench/nbd needs ${tool} (bash .ci/setup)`);
   }
@@ -196,7 +251,7 @@ async function main(): Promise<void> {
         '-k', join(dir, 'qemu-nbd.sock'), '--persistent', '--shared=8', '--cache=writeback']],
       ['nbdkit', 'nbdkit', ['-f', '-U', join(dir, 'nbdkit.sock'), 'file', join(dir, 'plain.img')]],
     ];
-    const uris: Array<[string, string]> = [];
+    const running: Server[] = [];
     for (const [name, cmd, args] of servers) {
       const sock = join(dir, `${name}.sock`);
       const child = spawn(cmd, args, { stdio: ['pipe', 'inherit', 'inherit'] });
@@ -204,9 +259,10 @@ async function main(): Promise<void> {
       if (name === 'ours') dek.use((b) => child.stdin?.end(b));
       else child.stdin?.end();
       await waitForSocket(sock, child);
-      uris.push([name, `nbd+unix:///?socket=${sock}`]);
+      if (child.pid === undefined) throw new Error(`${name} did not start`);
+      running.push({ name, uri: `nbd+unix:///?socket=${sock}`, pid: child.pid });
     }
-    const rows = await measureAll(uris, data, size, fioSeconds, rounds, warmup);
+    const rows = await measureAll(running, data, size, fioSeconds, rounds, warmup);
     for (const child of children) {
       child.kill('SIGTERM');
       await new Promise((r) => child.once('exit', r));
@@ -222,6 +278,16 @@ async function main(): Promise<void> {
       const w = o.copyWrite / x.copyWrite;
       const r = o.copyRead / x.copyRead;
       console.log(`  vs ${n.padEnd(12)} write ${w.toFixed(2)}x, read ${r.toFixed(2)}x (target >= ${target}x: ${w >= target && r >= target ? 'met' : 'NOT met'})`);
+    }
+    // Wall-clock ratios are capped by what client and server share: on a small machine nbdcopy's own
+    // CPU is most of the budget. The server's CPU per GiB shows each server's cost on its own.
+    console.log('\nserver CPU per GiB (other / ours: how many times more CPU the other server spends), write, read:');
+    for (const n of ['nbdkit-luks', 'qemu-nbd', 'nbdkit']) {
+      const x = get(n);
+      if (o === undefined || x === undefined) continue;
+      const w = x.cpuWrite.server / o.cpuWrite.server;
+      const r = x.cpuRead.server / o.cpuRead.server;
+      console.log(`  vs ${n.padEnd(12)} write ${w.toFixed(2)}x, read ${r.toFixed(2)}x`);
     }
   } finally {
     for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
