@@ -108,6 +108,29 @@ export class AlignedDevice implements BlockDevice {
     }
   }
 
+  /**
+   * An aligned write done now (BlockDevice.writeNow) when the inner device can, no request in
+   * this thread holds or awaits an overlapping range, and no other thread holds one; false
+   * otherwise. Done at once, it takes no place in this thread's arrival order: nothing else runs
+   * meanwhile. (Across threads no order is kept anyway: waiters there race for the table.)
+   */
+  writeNow(offset: number, data: Buffer, opts?: WriteOptions): boolean {
+    const inner = this.inner;
+    const end = offset + data.length;
+    if (inner.writeNow === undefined || offset % this.align !== 0 || end % this.align !== 0) return false;
+    checkRange(this.size, 1, offset, data.length);
+    if (this.lock.overlaps(offset, end)) return false;
+    const shared = this.shared;
+    if (shared === null) return inner.writeNow(offset, data, opts);
+    const entry = shared.tryAcquire(offset, end);
+    if (entry < 0) return false;
+    try {
+      return inner.writeNow(offset, data, opts);
+    } finally {
+      shared.releaseEntry(entry);
+    }
+  }
+
   async writeZeroes(offset: number, length: number, opts?: ZeroOptions): Promise<void> {
     checkRange(this.size, 1, offset, length);
     const end = offset + length;

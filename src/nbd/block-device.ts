@@ -29,6 +29,14 @@ export interface BlockDevice {
   readInto?(offset: number, buf: Buffer): Promise<void>;
   /** Writes `data` at `offset`. The device may not keep or change `data` after it resolves. */
   write(offset: number, data: Buffer, opts?: WriteOptions): Promise<void>;
+  /**
+   * Optional: writes `data` at `offset` now, on this thread, if the device can without waiting for
+   * anything (an inline encrypted write of whole sectors that no other request has locked), and
+   * returns true once it has; returns false, having done nothing, when the caller must use write().
+   * Errors are thrown as write() would reject with them. It saves a request the promises of the
+   * asynchronous path (BENCHMARKS.md, NBD data path, session 6).
+   */
+  writeNow?(offset: number, data: Buffer, opts?: WriteOptions): boolean;
   /** Puts every completed write on stable storage. */
   flush(): Promise<void>;
   /** A hint that the range is unused; its content is undefined afterwards. */

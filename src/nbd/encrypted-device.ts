@@ -110,6 +110,14 @@ export class EncryptedDevice implements BlockDevice {
     await this.put(offset, data, opts?.fua ?? false);
   }
 
+  writeNow(offset: number, data: Buffer, opts?: WriteOptions): boolean {
+    const f = this.fused;
+    if (f === null || !this.inline || f.io.encryptWriteNow === undefined) return false;
+    checkRange(this.size, SECTOR_SIZE, offset, data.length);
+    f.io.encryptWriteNow(f.file.target(offset, data.length, true), data, this.unit(offset), opts?.fua ?? false);
+    return true;
+  }
+
   async writeZeroes(offset: number, length: number, opts?: ZeroOptions): Promise<void> {
     checkRange(this.size, SECTOR_SIZE, offset, length);
     for (let done = 0; done < length; ) {

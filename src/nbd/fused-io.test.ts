@@ -3,10 +3,12 @@ import assert from 'node:assert/strict';
 import { createDecipheriv } from 'node:crypto';
 import { closeSync, openSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { SecretBytes, createXtsKey, getNativeXtsEngine, type XtsEngine } from '../crypto/index.js';
+import { AlignedDevice } from './aligned-device.js';
 import { EncryptedDevice } from './encrypted-device.js';
 import { EngineXtsCipher } from './engine-cipher.js';
 import { FileDevice } from './file-device.js';
 import type { NbdError } from './errors.js';
+import { SharedRangeLock } from './shared-range-lock.js';
 import { nativePunchHole } from './sys-addon.js';
 import type { SectorCipher } from './sector-cipher.js';
 import { patternBytes, tempImage } from './device-test-support.js';
@@ -207,4 +209,39 @@ test('inline jobs (transmission workers): the same ciphertext on disk, reads ser
   assert.equal(io.readDecryptNow(key, { fd, position: HEADER + 4096 * 10 }, buf, { sectorSize: 4096, firstUnit: 3n + 80n }), true);
   assert.deepEqual(buf, expected.subarray(10 * 4096, 11 * 4096));
   key.dispose();
+});
+
+test('writeNow: done at once when inline and nothing overlaps; declined, with nothing done, otherwise', async (t) => {
+  const engine = nativeEngine(t);
+  if (engine === null) return;
+  const sectors = 16;
+  const pathA = tempImage(t, Buffer.alloc(HEADER + sectors * 4096));
+  const pathB = tempImage(t, Buffer.alloc(HEADER + sectors * 4096));
+  const inline = new EncryptedDevice(await FileDevice.open(pathA, { offset: HEADER }), cipher(engine), { ivTweak: 3n, inline: true });
+  const pooled = new EncryptedDevice(await FileDevice.open(pathB, { offset: HEADER }), cipher(engine), { ivTweak: 3n });
+  const data = patternBytes(4 * 4096, 9);
+  const one = data.subarray(0, 4096);
+  assert.equal(pooled.writeNow(0, data), false, 'a device without inline jobs declines');
+  await pooled.write(0, data);
+  assert.equal(inline.writeNow(0, data, { fua: true }), true);
+  assert.throws(() => inline.writeNow(1, data), /not aligned/);
+
+  const dev = new AlignedDevice(inline);
+  const table = SharedRangeLock.attach(dev.shareLocks());
+  assert.equal(dev.writeNow(4096 + 1, one.subarray(0, 100)), false, 'unaligned: a read-modify-write, which waits');
+  const other = table.tryAcquire(8 * 4096, 9 * 4096);
+  assert.ok(other >= 0, 'as if another thread held sector 8');
+  assert.equal(dev.writeNow(8 * 4096, one), false, 'another thread holds the range');
+  const pending = dev.write(8 * 4096, Buffer.alloc(4096, 1)); // holds this thread's lock, waits for the table
+  table.releaseEntry(other);
+  assert.equal(dev.writeNow(8 * 4096, one), false, 'an earlier write in this thread holds or awaits the range');
+  await pending;
+  assert.equal(dev.writeNow(8 * 4096, one), true, 'free again');
+  const again = table.tryAcquire(8 * 4096, 9 * 4096);
+  assert.ok(again >= 0, 'writeNow released its entry in the table');
+  table.releaseEntry(again);
+  await pooled.write(8 * 4096, one);
+  await dev.close();
+  await pooled.close();
+  assert.deepEqual(readFileSync(pathA), readFileSync(pathB), 'byte-identical images');
 });

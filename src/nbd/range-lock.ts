@@ -25,6 +25,12 @@ export class RangeLock {
     return this.held.length;
   }
 
+  /** Whether a lease held or waited for overlaps [start, end). */
+  overlaps(start: number, end: number): boolean {
+    for (const h of this.held) if (h.start < end && start < h.end) return true;
+    return false;
+  }
+
   /** Locks [start, end). Resolves once every earlier overlapping lease has been released. */
   acquire(start: number, end: number): Promise<RangeLease> | RangeLease {
     let waitFor: Promise<void>[] | undefined;

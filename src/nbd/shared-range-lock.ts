@@ -60,6 +60,23 @@ export class SharedRangeLock {
     return entry >= 0 ? this.lease(entry) : this.wait(start, end);
   }
 
+  /**
+   * Takes [start, end) if no holder in any thread overlaps it (and the table has room): the entry
+   * to give to releaseEntry(), or -1 with nothing taken.
+   */
+  tryAcquire(start: number, end: number): number {
+    return this.claim(start, end);
+  }
+
+  /** Releases an entry from tryAcquire(), once. */
+  releaseEntry(entry: number): void {
+    this.lock();
+    this.table[2 * entry] = -1;
+    Atomics.add(this.head, GEN, 1);
+    this.unlock();
+    Atomics.notify(this.head, GEN);
+  }
+
   private async wait(start: number, end: number): Promise<RangeLease> {
     for (;;) {
       const w = waitAsync(this.head, GEN, this.seen);
@@ -102,11 +119,7 @@ export class SharedRangeLock {
       release: (): void => {
         if (!held) return;
         held = false;
-        this.lock();
-        this.table[2 * entry] = -1;
-        Atomics.add(this.head, GEN, 1);
-        this.unlock();
-        Atomics.notify(this.head, GEN);
+        this.releaseEntry(entry);
       },
     };
   }

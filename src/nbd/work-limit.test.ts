@@ -21,12 +21,14 @@ test('at most max tasks run at once, the rest start in arrival order, failures f
     }),
   );
   const settled = Promise.allSettled(tasks);
+  assert.equal(limit.queued, 4, 'four tasks wait for a slot');
   for (let opened = 0; opened < 6; opened++) {
     while (gates.length === 0) await new Promise((r) => setImmediate(r));
     assert.ok(running <= 2);
     (gates.shift() as () => void)();
   }
   const results = await settled;
+  assert.equal(limit.queued, 0);
   assert.equal(peak, 2);
   assert.deepEqual(started, [0, 1, 2, 3, 4, 5]);
   assert.deepEqual(

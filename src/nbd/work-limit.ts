@@ -18,6 +18,11 @@ export class WorkLimit {
     this.max = max;
   }
 
+  /** Requests waiting for a slot: they have not reached the device yet. */
+  get queued(): number {
+    return this.waiting.length;
+  }
+
   async run<T>(fn: () => Promise<T>): Promise<T> {
     if (this.active < this.max) this.active++;
     else await new Promise<void>((resolve) => this.waiting.push(resolve));

@@ -119,19 +119,14 @@ test('a client that sends requests but never reads replies is parked, then clean
 });
 
 /** A FileDevice whose reads at offset 0 wait until the test opens a gate. */
-class GatedDevice implements BlockDevice {
+/** A device that passes every call to `inner`; the test devices below change one or two. */
+class PassDevice implements BlockDevice {
   readonly blockSize = 1;
   readonly size: number;
-  private open!: () => void;
-  readonly gate = new Promise<void>((resolve) => (this.open = resolve));
-  constructor(private readonly inner: BlockDevice) {
+  constructor(protected readonly inner: BlockDevice) {
     this.size = inner.size;
   }
-  release(): void {
-    this.open();
-  }
-  async read(offset: number, length: number): Promise<Buffer> {
-    if (offset === 0) await this.gate;
+  read(offset: number, length: number): Promise<Buffer> {
     return this.inner.read(offset, length);
   }
   write(offset: number, data: Buffer, opts?: WriteOptions): Promise<void> {
@@ -148,6 +143,18 @@ class GatedDevice implements BlockDevice {
   }
   close(): Promise<void> {
     return this.inner.close();
+  }
+}
+
+class GatedDevice extends PassDevice {
+  private open!: () => void;
+  readonly gate = new Promise<void>((resolve) => (this.open = resolve));
+  release(): void {
+    this.open();
+  }
+  override async read(offset: number, length: number): Promise<Buffer> {
+    if (offset === 0) await this.gate;
+    return this.inner.read(offset, length);
   }
 }
 
@@ -175,5 +182,34 @@ test('requests on one connection run in parallel and are answered out of order',
   const r1 = await c.simpleReply();
   assert.equal(r1.cookie, 1n);
   assert.equal((await c.read(16)).length, 16);
+  c.close();
+});
+
+/** A device with writeNow: the first call fails as a full disk would, later ones decline. */
+class NowDevice extends PassDevice {
+  nowCalls = 0;
+  writeNow(): boolean {
+    if (++this.nowCalls === 1) throw Object.assign(new Error('no space left on device'), { code: 'ENOSPC' });
+    return false;
+  }
+}
+
+test('a write done at once (writeNow) that fails is answered with its error; one it declines goes the usual way', async (t) => {
+  const { dir, dev: file } = await fileDevice(t, MiB);
+  const dev = new NowDevice(file);
+  t.after(() => dev.close());
+  const server = new NbdServer({ exports: [{ name: '', device: dev }], workers: false });
+  await server.listenUnix(join(dir, 's.sock'));
+  t.after(() => server.close());
+  const c = await RawClient.open(join(dir, 's.sock'));
+  await c.greet();
+  await c.go();
+  c.request(1, 0n, 4096, 1n, { data: Buffer.alloc(4096, 5) });
+  assert.deepEqual(await c.simpleReply(), { error: 28, cookie: 1n }, 'ENOSPC');
+  c.request(1, 4096n, 4096, 2n, { data: Buffer.alloc(4096, 6) });
+  assert.deepEqual(await c.simpleReply(), { error: 0, cookie: 2n });
+  assert.equal(dev.nowCalls, 2);
+  assert.ok((await file.read(4096, 4096)).equals(Buffer.alloc(4096, 6)), 'the declined write went through write()');
+  assert.ok((await file.read(0, 4096)).equals(Buffer.alloc(4096)), 'the failed one wrote nothing');
   c.close();
 });
