@@ -118,6 +118,11 @@ interface CpuPerGiB {
   client: number;
 }
 
+/** One timed nbdcopy: MB/s, and the CPU seconds per GiB of the server and of nbdcopy. */
+interface Copy extends CpuPerGiB {
+  mbps: number;
+}
+
 interface Server {
   name: string;
   uri: string;
@@ -160,18 +165,18 @@ async function fioJob(uri: string, size: number, fioSeconds: number, label: stri
  * this shared machine hits all servers alike; nbdcopy figures are medians over the counted rounds.
  */
 async function measureAll(servers: Server[], data: string, size: number, fioSeconds: number, rounds: number, warmup: number): Promise<Row[]> {
-  // Per server, per counted round: [MB/s, server CPU s/GiB, nbdcopy CPU s/GiB], for writes and reads.
-  const w = new Map<string, number[][]>();
-  const r = new Map<string, number[][]>();
+  // Per server, the copies of the counted rounds, writes and reads.
+  const w = new Map<string, Copy[]>();
+  const r = new Map<string, Copy[]>();
   const gib = size / 2 ** 30;
   /** One timed nbdcopy, with the CPU that the server and nbdcopy spent on it. */
-  const copy = async (pid: number, args: string[]): Promise<number[]> => {
+  const copy = async (pid: number, args: string[]): Promise<Copy> => {
     const s0 = cpuSeconds(pid);
     const c0 = cpuSeconds('self', true);
     const t = await timed('nbdcopy', args);
-    return [size / 1e6 / t.seconds, (cpuSeconds(pid) - s0) / gib, (cpuSeconds('self', true) - c0) / gib];
+    return { mbps: size / 1e6 / t.seconds, server: (cpuSeconds(pid) - s0) / gib, client: (cpuSeconds('self', true) - c0) / gib };
   };
-  const cpu = (x: number[]): string => `CPU/GiB server ${(x[1] ?? 0).toFixed(2)} s, nbdcopy ${(x[2] ?? 0).toFixed(2)} s`;
+  const cpu = (x: Copy): string => `CPU/GiB server ${x.server.toFixed(2)} s, nbdcopy ${x.client.toFixed(2)} s`;
   for (let round = -warmup; round < rounds; round++) {
     const label = round < 0 ? 'warm-up' : `round ${round + 1}`;
     for (const { name, uri, pid } of servers) {
@@ -186,12 +191,12 @@ async function measureAll(servers: Server[], data: string, size: number, fioSeco
         r.set(name, [...(r.get(name) ?? []), mr]);
       }
       console.log(
-        `${label} ${name.padEnd(12)} nbdcopy write ${(mw[0] ?? 0).toFixed(0)} MB/s (${cpu(mw)}), ` +
-          `read ${(mr[0] ?? 0).toFixed(0)} MB/s (${cpu(mr)}) (load ${loadavg()[0]?.toFixed(1)})`,
+        `${label} ${name.padEnd(12)} nbdcopy write ${mw.mbps.toFixed(0)} MB/s (${cpu(mw)}), ` +
+          `read ${mr.mbps.toFixed(0)} MB/s (${cpu(mr)}) (load ${loadavg()[0]?.toFixed(1)})`,
       );
     }
   }
-  const col = (m: Map<string, number[][]>, name: string, i: number): number => median((m.get(name) ?? []).map((x) => x[i] ?? 0));
+  const col = (m: Map<string, Copy[]>, name: string, k: keyof Copy): number => median((m.get(name) ?? []).map((x) => x[k]));
   const fio = new Map<string, Record<string, number>>();
   for (const [label, args] of FIO_JOBS) {
     for (const { name, uri } of servers) fio.set(name, { ...fio.get(name), [label]: await fioJob(uri, size, fioSeconds, label, args) });
@@ -199,10 +204,10 @@ async function measureAll(servers: Server[], data: string, size: number, fioSeco
   return servers.map(({ name }) => {
     const row: Row = {
       name,
-      copyWrite: col(w, name, 0),
-      copyRead: col(r, name, 0),
-      cpuWrite: { server: col(w, name, 1), client: col(w, name, 2) },
-      cpuRead: { server: col(r, name, 1), client: col(r, name, 2) },
+      copyWrite: col(w, name, 'mbps'),
+      copyRead: col(r, name, 'mbps'),
+      cpuWrite: { server: col(w, name, 'server'), client: col(w, name, 'client') },
+      cpuRead: { server: col(r, name, 'server'), client: col(r, name, 'client') },
       fio: fio.get(name) ?? {},
     };
     console.log(

@@ -38,6 +38,8 @@ export class EncryptedDevice implements BlockDevice {
   private readonly inline: boolean;
   /** Over a FileDevice with a cipher that offers fused file I/O: one pool job per request. */
   private readonly fused: Fused | null;
+  /** With inline fused jobs: whole sectors are encrypted and written on the calling thread. */
+  private readonly now: { readonly file: FileDevice; readonly encryptWrite: NonNullable<Fused['io']['encryptWriteNow']> } | null;
 
   /** Takes ownership of `cipher` (disposed on close); `inner` is closed on close too. */
   constructor(inner: BlockDevice, cipher: SectorCipher, opts: EncryptedDeviceOptions = {}) {
@@ -53,6 +55,9 @@ export class EncryptedDevice implements BlockDevice {
     this.ivTweak = opts.ivTweak ?? 0n;
     this.inline = opts.inline ?? false;
     this.fused = inner instanceof FileDevice && cipher.fileIo !== undefined ? { file: inner, io: cipher.fileIo } : null;
+    const io = this.fused?.io;
+    const encryptWrite = this.inline ? io?.encryptWriteNow?.bind(io) : undefined;
+    this.now = this.fused !== null && encryptWrite !== undefined ? { file: this.fused.file, encryptWrite } : null;
   }
 
   /**
@@ -111,10 +116,16 @@ export class EncryptedDevice implements BlockDevice {
   }
 
   writeNow(offset: number, data: Buffer, opts?: WriteOptions): boolean {
-    const f = this.fused;
-    if (f === null || !this.inline || f.io.encryptWriteNow === undefined) return false;
+    if (this.now === null) return false;
     checkRange(this.size, SECTOR_SIZE, offset, data.length);
-    f.io.encryptWriteNow(f.file.target(offset, data.length, true), data, this.unit(offset), opts?.fua ?? false);
+    return this.putNow(offset, data, opts?.fua ?? false);
+  }
+
+  /** Encrypts and writes whole sectors now, on this thread; false (nothing done) without inline jobs. */
+  private putNow(offset: number, data: Buffer, fua: boolean): boolean {
+    const n = this.now;
+    if (n === null) return false;
+    n.encryptWrite(n.file.target(offset, data.length, true), data, this.unit(offset), fua);
     return true;
   }
 
@@ -132,12 +143,9 @@ export class EncryptedDevice implements BlockDevice {
 
   /** Encrypts whole sectors and writes them: one fused pool job when possible, else cipher then inner write. */
   private async put(offset: number, data: Buffer, fua: boolean): Promise<void> {
+    if (this.putNow(offset, data, fua)) return;
     const f = this.fused;
     if (f !== null) {
-      if (this.inline && f.io.encryptWriteNow) {
-        f.io.encryptWriteNow(f.file.target(offset, data.length, true), data, this.unit(offset), fua);
-        return;
-      }
       await f.io.encryptWrite(f.file.target(offset, data.length, true), data, this.unit(offset), fua);
       return;
     }

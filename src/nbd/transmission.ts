@@ -179,8 +179,7 @@ export class Transmission {
       if (!dev.writeNow(req.offset, data, (req.flags & CMD_FLAG.FUA) !== 0 ? FUA : undefined)) return false;
       this.replyOk(req);
     } catch (err) {
-      this.log.error({ err: (err as Error).message, type: req.type, offset: req.offset, length: req.length }, 'request failed');
-      this.replyError(req, errnoOf(err), 'request failed');
+      this.replyFailed(req, err);
     }
     if (req.pooled) this.exp.buffers.give(data);
     return true;
@@ -218,10 +217,14 @@ export class Transmission {
       if (data !== null) this.replyData(req, data);
       else this.replyOk(req);
     } catch (err) {
-      const errno = errnoOf(err);
-      this.log.error({ err: (err as Error).message, type: req.type, offset: req.offset, length: req.length }, 'request failed');
-      this.replyError(req, errno, 'request failed');
+      this.replyFailed(req, err);
     }
+  }
+
+  /** A request the device failed: logged, and answered with the error's NBD value. */
+  private replyFailed(req: NbdRequest, err: unknown): void {
+    this.log.error({ err: (err as Error).message, type: req.type, offset: req.offset, length: req.length }, 'request failed');
+    this.replyError(req, errnoOf(err), 'request failed');
   }
 
   /**
