@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { cli, cliAsync, prng } from '../support/cli.js';
 import { xtsTransform } from '../support/xts-node.js';
 import { journalPath } from '../../src/disk/index.js';
+import { Journal } from '../../src/disk/journal.js';
 
 const DATA_OFFSET = 16 * 1024 * 1024;
 const SIZE = 2 * 1024 * 1024;
@@ -29,15 +30,26 @@ function sha(b: Buffer): string {
   return createHash('sha256').update(b).digest('hex');
 }
 
+/** Whether the image has a journal with a committed record: a conversion under way, to resume. */
+async function committedJournal(image: string): Promise<boolean> {
+  const j = await Journal.open(image, false);
+  if (j === undefined) return false;
+  const committed = j.record !== undefined;
+  await j.close();
+  return committed;
+}
+
 /**
  * Runs the command. With `kill`, it is killed `kill.afterMs` after it first writes its journal (so the
  * kill lands inside the conversion whatever start-up costs), or, for `kill.early`, that long after
  * it starts. Resolves with whether it completed, and how long it ran once the journal appeared.
+ * `resumes`: the image had a committed journal at the start, so this run resumes a conversion.
  */
 function run(
   args: string[],
   journal: string | undefined,
   kill?: { afterMs: number; early: boolean },
+  resumes = false,
 ): Promise<{ finished: boolean; killed: boolean; convertMs: number }> {
   return new Promise((resolve, reject) => {
     const child = cliAsync(args);
@@ -60,8 +72,10 @@ function run(
       clearInterval(poll);
       if (timer) clearTimeout(timer);
       const convertMs = journalAt === 0 ? 0 : Date.now() - journalAt;
-      // Killed after removing its journal (the commit point): the conversion is complete.
-      if (signal === 'SIGKILL') resolve({ finished: journalAt !== 0 && !!journal && !existsSync(journal), killed: true, convertMs });
+      // Killed after removing its journal (the commit point): the conversion is complete. A run that
+      // resumes in the final phase writes no journal before removing it, so journalAt stays 0.
+      const removed = (journalAt !== 0 || resumes) && !!journal && !existsSync(journal);
+      if (signal === 'SIGKILL') resolve({ finished: removed, killed: true, convertMs });
       else if (code === 0) resolve({ finished: true, killed: false, convertMs });
       else reject(new Error(`${args.slice(0, 2).join(' ')} failed (${code}): ${err}`));
     });
@@ -79,7 +93,8 @@ async function withCrashes(args: string[], journal: string, rand: () => number, 
     // Most kills land inside the conversion; one in ten during start-up.
     const early = rand() < 0.1;
     const afterMs = early ? rand() * startMs : rand() * window.ms;
-    const r = await run(args, journal, { afterMs, early });
+    // args: disk OP IMAGE ...
+    const r = await run(args, journal, { afterMs, early }, await committedJournal(args[2] as string));
     if (r.finished) {
       if (!r.killed) window.ms = Math.max(1, window.ms * 0.6);
       return kills + (r.killed ? 1 : 0);
