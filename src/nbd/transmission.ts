@@ -285,8 +285,12 @@ export class Transmission {
   }
 
   /**
-   * Replies completed in the same tick leave in one writev: the first one corks the socket and
-   * the uncork runs on the next tick.
+   * Replies go out once per event-loop turn: the first reply of a turn corks the socket, and an
+   * immediate, which runs after the turn's I/O callbacks and before the thread waits for I/O
+   * again, uncorks it, so the replies completed in that turn leave in one writev. Under nbdcopy a
+   * turn completes about one request per connection either way, but uncorking after the I/O
+   * callbacks rather than on the next tick costs the server about 7 % fewer context switches per
+   * GiB written and nbdcopy about 30 % fewer involuntary ones (BENCHMARKS.md).
    */
   private send(head: Buffer, data?: Buffer, written?: () => void): void {
     const s = this.stream;
@@ -294,7 +298,7 @@ export class Transmission {
     if (!this.corked) {
       this.corked = true;
       s.cork();
-      process.nextTick(this.uncork);
+      setImmediate(this.uncork);
     }
     s.write(head);
     // `written` runs once the socket no longer needs data (sent, or the socket failed).

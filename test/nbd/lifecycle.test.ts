@@ -7,9 +7,9 @@ import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FileDevice, NbdServer, type BlockDevice, type WriteOptions, type ZeroOptions } from '../../src/nbd/index.js';
+import { EncryptedDevice, EngineXtsCipher, FileDevice, NbdServer, type BlockDevice, type WriteOptions, type ZeroOptions } from '../../src/nbd/index.js';
 import { RawClient } from './raw-client.js';
-import { serve, tempDir } from './harness.js';
+import { randomXtsKey, serve, tempDir } from './harness.js';
 
 const MiB = 1024 * 1024;
 
@@ -213,3 +213,50 @@ test('a write done at once (writeNow) that fails is answered with its error; one
   assert.ok((await file.read(0, 4096)).equals(Buffer.alloc(4096)), 'the failed one wrote nothing');
   c.close();
 });
+
+for (const workers of [true, false]) {
+  test(`pipelined writes, reads and a DISC: every reply arrives, in one piece, before the server closes (${workers ? 'worker' : 'main thread'})`, async (t) => {
+    const { dir, dev: file } = await fileDevice(t, MiB);
+    const dev = new EncryptedDevice(file, new EngineXtsCipher(randomXtsKey()), { inline: true });
+    t.after(() => dev.close());
+    const server = new NbdServer({ exports: [{ name: '', device: dev }], workers });
+    await server.listenUnix(join(dir, 's.sock'));
+    t.after(() => server.close());
+    const c = await RawClient.open(join(dir, 's.sock'));
+    await c.greet();
+    await c.go();
+    // Hundreds of writes with reads in between, all sent before the first reply is read, then
+    // NBD_CMD_DISC: replies corked in one turn must all leave before the connection ends.
+    const writes = 600;
+    const reqs: Buffer[] = [];
+    const header = (type: number, offset: number, length: number, cookie: number): Buffer => {
+      const h = Buffer.alloc(28);
+      h.writeUInt32BE(0x25609513, 0);
+      h.writeUInt16BE(type, 6);
+      h.writeBigUInt64BE(BigInt(cookie), 8);
+      h.writeBigUInt64BE(BigInt(offset), 16);
+      h.writeUInt32BE(length, 24);
+      return h;
+    };
+    for (let i = 0; i < writes; i++) {
+      reqs.push(header(1, (i % 256) * 4096, 4096, i + 1), Buffer.alloc(4096, i % 256));
+      if (i % 100 === 99) reqs.push(header(0, 0, 4096, 100_000 + i));
+    }
+    reqs.push(header(2, 0, 0, 999_999));
+    c.write(Buffer.concat(reqs));
+    const seen = new Set<number>();
+    for (let n = 0; n < writes + writes / 100; n++) {
+      const r = await c.simpleReply();
+      assert.equal(r.error, 0);
+      const cookie = Number(r.cookie);
+      if (cookie >= 100_000) assert.equal((await c.read(4096)).length, 4096, 'a read reply carries its data');
+      assert.ok(!seen.has(cookie), `cookie ${cookie} answered once`);
+      seen.add(cookie);
+    }
+    for (let i = 1; i <= writes; i++) assert.ok(seen.has(i), `write ${i} answered`);
+    await c.closed;
+    for (let i = writes - 256; i < writes; i++) {
+      assert.ok((await dev.read((i % 256) * 4096, 4096)).equals(Buffer.alloc(4096, i % 256)), `block ${i % 256}`);
+    }
+  });
+}
