@@ -7,10 +7,11 @@
  *   encryptWrite(key, fd, position, data, sectorSize, firstUnit, sync) -> Promise<void>
  *       data is encrypted into a private buffer, which pwrite(fd) writes at position in full;
  *       with sync, fdatasync(fd) follows (NBD FUA).
- *   readDecryptNow(...same...) -> boolean, encryptWriteNow(...same...) -> undefined
+ *   readDecryptNow(...same...) -> boolean, encryptWriteNow(...same..., inPlace?) -> true
  *       the same jobs on the calling thread (an NBD transmission worker's own): the read uses
  *       preadv2(RWF_NOWAIT) and returns false, leaving buf undefined, unless the page cache holds
- *       the whole range.
+ *       the whole range. With inPlace, the write encrypts data itself (the caller gives the
+ *       buffer up; it holds ciphertext afterwards) instead of into the thread's private buffer.
  *
  * Without this, an NBD read crosses the pool twice (pread, then the XTS batch) and each crossing
  * goes through the main thread in between; here the main thread only queues the job and sends
@@ -252,18 +253,19 @@ static napi_value start(napi_env env, napi_callback_info info, int encrypt) {
  * (nothing done) when the page cache does not hold the whole range; encryptWriteNow always writes.
  */
 static napi_value start_now(napi_env env, napi_callback_info info, int encrypt) {
-  size_t argc = 7;
-  napi_value argv[7];
-  size_t want = encrypt ? 7 : 6;
+  size_t argc = 8;
+  napi_value argv[8];
   napi_value result;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != want) {
+  int in_place = 0;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || (encrypt ? argc != 7 && argc != 8 : argc != 6)) {
     xts_throw_error(env, "ERR_MISSING_ARGS", "wrong number of arguments");
     return NULL;
   }
   io_job_t j;
   memset(&j, 0, sizeof j);
   j.encrypt = encrypt;
-  if (get_io_args(env, argv, &j) != 0 || (encrypt && xts_get_bool(env, argv[6], &j.sync) != 0)) {
+  if (get_io_args(env, argv, &j) != 0 || (encrypt && xts_get_bool(env, argv[6], &j.sync) != 0) ||
+      (argc == 8 && xts_get_bool(env, argv[7], &in_place) != 0)) {
     OPENSSL_cleanse(j.key, sizeof j.key);
     return NULL;
   }
@@ -280,6 +282,9 @@ static napi_value start_now(napi_env env, napi_callback_info info, int encrypt) 
     } else {
       done = 0;
     }
+  } else if (in_place) {
+    j.crypto_failed = xts_crypt_sectors(1, j.key, j.key_len, j.buf, j.buf, j.len, j.sector_size, j.first_unit) != 0;
+    if (!j.crypto_failed) write_full(&j, j.buf);
   } else {
     io_execute(env, &j);
   }

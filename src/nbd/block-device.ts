@@ -8,6 +8,11 @@ import { NbdError } from './errors.js';
 export interface WriteOptions {
   /** Force unit access: the data is on stable storage when the promise resolves. */
   readonly fua?: boolean;
+  /**
+   * writeNow only: the caller gives the data buffer up, and the device may overwrite it (an
+   * encrypting device encrypts it in place, so it holds ciphertext afterwards, not plaintext).
+   */
+  readonly consume?: boolean;
 }
 
 export interface ZeroOptions extends WriteOptions {

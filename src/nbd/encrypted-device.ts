@@ -118,14 +118,17 @@ export class EncryptedDevice implements BlockDevice {
   writeNow(offset: number, data: Buffer, opts?: WriteOptions): boolean {
     if (this.now === null) return false;
     checkRange(this.size, SECTOR_SIZE, offset, data.length);
-    return this.putNow(offset, data, opts?.fua ?? false);
+    return this.putNow(offset, data, opts?.fua ?? false, opts?.consume ?? false);
   }
 
-  /** Encrypts and writes whole sectors now, on this thread; false (nothing done) without inline jobs. */
-  private putNow(offset: number, data: Buffer, fua: boolean): boolean {
+  /**
+   * Encrypts and writes whole sectors now, on this thread; false (nothing done) without inline
+   * jobs. With `consume`, data is encrypted in place (no copy into a ciphertext buffer).
+   */
+  private putNow(offset: number, data: Buffer, fua: boolean, consume = false): boolean {
     const n = this.now;
     if (n === null) return false;
-    n.encryptWrite(n.file.target(offset, data.length, true), data, this.unit(offset), fua);
+    n.encryptWrite(n.file.target(offset, data.length, true), data, this.unit(offset), fua, consume);
     return true;
   }
 

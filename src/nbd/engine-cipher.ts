@@ -26,8 +26,8 @@ export class EngineXtsCipher implements SectorCipher {
           ? {
               readDecryptNow: (at: FileTarget, buf: Buffer, firstUnit: bigint): boolean =>
                 readDecryptNow(key, at, buf, { sectorSize: SECTOR_SIZE, firstUnit }),
-              encryptWriteNow: (at: FileTarget, data: Buffer, firstUnit: bigint, sync: boolean): void =>
-                encryptWriteNow(key, at, data, { sectorSize: SECTOR_SIZE, firstUnit, sync }),
+              encryptWriteNow: (at: FileTarget, data: Buffer, firstUnit: bigint, sync: boolean, inPlace = false): void =>
+                encryptWriteNow(key, at, data, { sectorSize: SECTOR_SIZE, firstUnit, sync, inPlace }),
             }
           : {}),
         readDecrypt: (at: FileTarget, buf: Buffer, firstUnit: bigint): Promise<void> =>

@@ -245,3 +245,27 @@ test('writeNow: done at once when inline and nothing overlaps; declined, with no
   await pooled.close();
   assert.deepEqual(readFileSync(pathA), readFileSync(pathB), 'byte-identical images');
 });
+
+test("writeNow with consume encrypts the caller's buffer in place: the same ciphertext on disk, and the buffer holds it", async (t) => {
+  const engine = nativeEngine(t);
+  if (engine === null) return;
+  const sectors = 8;
+  const pathA = tempImage(t, Buffer.alloc(HEADER + sectors * 4096));
+  const pathB = tempImage(t, Buffer.alloc(HEADER + sectors * 4096));
+  const consumer = new EncryptedDevice(await FileDevice.open(pathA, { offset: HEADER }), cipher(engine), { ivTweak: 7n, inline: true });
+  const keeper = new EncryptedDevice(await FileDevice.open(pathB, { offset: HEADER }), cipher(engine), { ivTweak: 7n, inline: true });
+  const plain = patternBytes(sectors * 4096, 11);
+  const given = Buffer.from(plain);
+  const kept = Buffer.from(plain);
+  assert.equal(consumer.writeNow(0, given, { consume: true, fua: true }), true);
+  assert.equal(keeper.writeNow(0, kept), true);
+  assert.deepEqual(kept, plain, 'without consume the buffer is untouched');
+  assert.notDeepEqual(given, plain, 'with consume the plaintext is gone from the buffer');
+  const disk = readFileSync(pathA).subarray(HEADER);
+  assert.deepEqual(given, disk, 'the buffer holds exactly the ciphertext written');
+  assert.deepEqual(decryptSector(disk.subarray(4096, 8192), 7n + 8n), plain.subarray(4096, 8192));
+  assert.deepEqual(await consumer.read(0, plain.length), plain);
+  await consumer.close();
+  await keeper.close();
+  assert.deepEqual(readFileSync(pathA), readFileSync(pathB), 'byte-identical images');
+});

@@ -20,8 +20,8 @@ export interface SectorFileIo {
   encryptWrite(at: FileTarget, data: Buffer, firstUnit: bigint, sync: boolean): Promise<void>;
   /** readDecrypt on the calling thread when the page cache holds the range; false (nothing read) otherwise. */
   readDecryptNow?(at: FileTarget, buf: Buffer, firstUnit: bigint): boolean;
-  /** encryptWrite on the calling thread. */
-  encryptWriteNow?(at: FileTarget, data: Buffer, firstUnit: bigint, sync: boolean): void;
+  /** encryptWrite on the calling thread; with `inPlace`, data itself is encrypted (it holds ciphertext afterwards). */
+  encryptWriteNow?(at: FileTarget, data: Buffer, firstUnit: bigint, sync: boolean, inPlace?: boolean): void;
 }
 
 export interface SectorCipher {

@@ -32,6 +32,9 @@ const WRITE_HIGH_WATER = 64 * 1024 * 1024;
 /** Writes done at once (writeNow) in a row before the loop lets the thread's other connections in. */
 const NOW_IN_A_ROW = 32;
 const FUA: WriteOptions = { fua: true };
+/** A pooled payload's buffer goes back to the pool after writeNow, so the device may encrypt it in place. */
+const CONSUME: WriteOptions = { consume: true };
+const FUA_CONSUME: WriteOptions = { fua: true, consume: true };
 
 /** Command flags each command accepts (FUA is valid on every command once SEND_FUA is advertised). */
 const ALLOWED_FLAGS: Readonly<Record<number, number>> = {
@@ -176,7 +179,8 @@ export class Transmission {
     if (dev.writeNow === undefined || this.limit.queued > 0 || this.validate(req) !== 0) return false;
     const data = req.data as Buffer;
     try {
-      if (!dev.writeNow(req.offset, data, (req.flags & CMD_FLAG.FUA) !== 0 ? FUA : undefined)) return false;
+      const fua = (req.flags & CMD_FLAG.FUA) !== 0;
+      if (!dev.writeNow(req.offset, data, req.pooled ? (fua ? FUA_CONSUME : CONSUME) : fua ? FUA : undefined)) return false;
       this.replyOk(req);
     } catch (err) {
       this.replyFailed(req, err);

@@ -25,6 +25,14 @@ export interface XtsFileTarget {
   readonly position: number;
 }
 
+/** Options of XtsFileIo.encryptWriteNow. */
+export interface NowWriteOptions {
+  /** fdatasync after the write. */
+  readonly sync?: boolean;
+  /** The caller gives data up: it is encrypted in place instead of into a private buffer. */
+  readonly inPlace?: boolean;
+}
+
 /**
  * File I/O fused with the cipher (native engine only, native/file-io.c): one thread-pool job per
  * call instead of one for the system call and one for the cipher. Bytes past the end of the file
@@ -37,8 +45,8 @@ export interface XtsFileIo {
   encryptWrite(key: XtsKey, at: XtsFileTarget, data: Uint8Array, opts: XtsBatchOptions & { readonly sync?: boolean }): Promise<void>;
   /** readDecrypt on the calling thread when the page cache holds the whole range; false (nothing read) otherwise. */
   readDecryptNow?(key: XtsKey, at: XtsFileTarget, buf: Uint8Array, opts: XtsBatchOptions): boolean;
-  /** encryptWrite on the calling thread. */
-  encryptWriteNow?(key: XtsKey, at: XtsFileTarget, data: Uint8Array, opts: XtsBatchOptions & { readonly sync?: boolean }): void;
+  /** encryptWrite on the calling thread; with `inPlace`, data itself is encrypted (it holds ciphertext afterwards). */
+  encryptWriteNow?(key: XtsKey, at: XtsFileTarget, data: Uint8Array, opts: XtsBatchOptions & NowWriteOptions): void;
 }
 
 export interface XtsEngine {

@@ -10,7 +10,7 @@ import { availableParallelism } from 'node:os';
 import { createRequire } from 'node:module';
 import { CryptoError } from '../errors.js';
 import { checkBatch, checkUnit } from './batch.js';
-import type { XtsBatchOptions, XtsEngine, XtsFileIo, XtsFileTarget } from './engine.js';
+import type { NowWriteOptions, XtsBatchOptions, XtsEngine, XtsFileIo, XtsFileTarget } from './engine.js';
 import type { XtsKey } from './xts-key.js';
 
 interface XtsAddon {
@@ -31,7 +31,16 @@ interface XtsAddon {
     sync: boolean,
   ): Promise<void>;
   readDecryptNow?(key: Uint8Array, fd: number, position: number, buf: Uint8Array, sectorSize: number, firstUnit: bigint): boolean;
-  encryptWriteNow?(key: Uint8Array, fd: number, position: number, data: Uint8Array, sectorSize: number, firstUnit: bigint, sync: boolean): void;
+  encryptWriteNow?(
+    key: Uint8Array,
+    fd: number,
+    position: number,
+    data: Uint8Array,
+    sectorSize: number,
+    firstUnit: bigint,
+    sync: boolean,
+    inPlace: boolean,
+  ): void;
 }
 
 /** dist/src/crypto/xts/ → the repository root → native/build/Release. */
@@ -189,9 +198,9 @@ function createFileIo(addon: XtsAddon, parallel: number, splitBytes: number): Xt
             checkBatch(key, buf, o);
             return key.use((k) => readDecryptNow(k, at.fd, at.position, buf, o.sectorSize, o.firstUnit));
           },
-          encryptWriteNow: (key: XtsKey, at: XtsFileTarget, data: Uint8Array, o: XtsBatchOptions & { readonly sync?: boolean }): void => {
+          encryptWriteNow: (key: XtsKey, at: XtsFileTarget, data: Uint8Array, o: XtsBatchOptions & NowWriteOptions): void => {
             checkBatch(key, data, o);
-            key.use((k) => encryptWriteNow(k, at.fd, at.position, data, o.sectorSize, o.firstUnit, o.sync ?? false));
+            key.use((k) => encryptWriteNow(k, at.fd, at.position, data, o.sectorSize, o.firstUnit, o.sync ?? false, o.inPlace ?? false));
           },
         }
       : {}),
