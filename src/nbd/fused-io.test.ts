@@ -176,16 +176,28 @@ test('trim of an encrypted disk reads back as the decryption of zeros (undefined
   }
 });
 
+/** Two encrypted devices over fresh images of `sectors` sectors: `a` with inline jobs, `b` with or without. */
+async function devicePair(
+  t: TestContext,
+  engine: XtsEngine,
+  sectors: number,
+  ivTweak: bigint,
+  bInline: boolean,
+): Promise<{ pathA: string; pathB: string; a: EncryptedDevice; b: EncryptedDevice }> {
+  const pathA = tempImage(t, Buffer.alloc(HEADER + sectors * 4096));
+  const pathB = tempImage(t, Buffer.alloc(HEADER + sectors * 4096));
+  const a = new EncryptedDevice(await FileDevice.open(pathA, { offset: HEADER }), cipher(engine), { ivTweak, inline: true });
+  const b = new EncryptedDevice(await FileDevice.open(pathB, { offset: HEADER }), cipher(engine), { ivTweak, inline: bInline });
+  return { pathA, pathB, a, b };
+}
+
 test('inline jobs (transmission workers): the same ciphertext on disk, reads served from the page cache', async (t) => {
   const engine = nativeEngine(t);
   if (engine === null) return;
   const io = engine.fileIo;
   assert.ok(io?.readDecryptNow !== undefined && io.encryptWriteNow !== undefined, 'the addon has the inline jobs');
   const sectors = 64;
-  const pathA = tempImage(t, Buffer.alloc(HEADER + sectors * 4096));
-  const pathB = tempImage(t, Buffer.alloc(HEADER + sectors * 4096));
-  const inline = new EncryptedDevice(await FileDevice.open(pathA, { offset: HEADER }), cipher(engine), { ivTweak: 3n, inline: true });
-  const pooled = new EncryptedDevice(await FileDevice.open(pathB, { offset: HEADER }), cipher(engine), { ivTweak: 3n });
+  const { pathA, pathB, a: inline, b: pooled } = await devicePair(t, engine, sectors, 3n, false);
   const data = patternBytes(sectors * 4096, 5);
   for (const dev of [inline, pooled]) {
     await dev.write(0, data.subarray(0, 32 * 4096));
@@ -214,11 +226,7 @@ test('inline jobs (transmission workers): the same ciphertext on disk, reads ser
 test('writeNow: done at once when inline and nothing overlaps; declined, with nothing done, otherwise', async (t) => {
   const engine = nativeEngine(t);
   if (engine === null) return;
-  const sectors = 16;
-  const pathA = tempImage(t, Buffer.alloc(HEADER + sectors * 4096));
-  const pathB = tempImage(t, Buffer.alloc(HEADER + sectors * 4096));
-  const inline = new EncryptedDevice(await FileDevice.open(pathA, { offset: HEADER }), cipher(engine), { ivTweak: 3n, inline: true });
-  const pooled = new EncryptedDevice(await FileDevice.open(pathB, { offset: HEADER }), cipher(engine), { ivTweak: 3n });
+  const { pathA, pathB, a: inline, b: pooled } = await devicePair(t, engine, 16, 3n, false);
   const data = patternBytes(4 * 4096, 9);
   const one = data.subarray(0, 4096);
   assert.equal(pooled.writeNow(0, data), false, 'a device without inline jobs declines');
@@ -250,10 +258,7 @@ test("writeNow with consume encrypts the caller's buffer in place: the same ciph
   const engine = nativeEngine(t);
   if (engine === null) return;
   const sectors = 8;
-  const pathA = tempImage(t, Buffer.alloc(HEADER + sectors * 4096));
-  const pathB = tempImage(t, Buffer.alloc(HEADER + sectors * 4096));
-  const consumer = new EncryptedDevice(await FileDevice.open(pathA, { offset: HEADER }), cipher(engine), { ivTweak: 7n, inline: true });
-  const keeper = new EncryptedDevice(await FileDevice.open(pathB, { offset: HEADER }), cipher(engine), { ivTweak: 7n, inline: true });
+  const { pathA, pathB, a: consumer, b: keeper } = await devicePair(t, engine, sectors, 7n, true);
   const plain = patternBytes(sectors * 4096, 11);
   const given = Buffer.from(plain);
   const kept = Buffer.from(plain);
