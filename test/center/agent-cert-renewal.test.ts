@@ -66,7 +66,7 @@ describe('agent certificate renewal', () => {
   let agent2: { proc: ChildProcess; port: number } | undefined;
   let init2: AgentInitResult;
   before(async () => {
-    s = await startTestStack();
+    s = await startTestStack({ heartbeatSeconds: 3600 });
     await enrollHost(s);
     const login = await cv(['login', s.center.running.url, '--user', 'admin', '--ca', s.center.init.ca, '--password-stdin'], {
       env: s.center.env,

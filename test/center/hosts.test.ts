@@ -11,7 +11,7 @@ import { ADMIN_PASSWORD, cv, startTestStack, type TestStack } from './harness.js
 describe('center hosts with a real agent and our KMS', () => {
   let s: TestStack;
   before(async () => {
-    s = await startTestStack();
+    s = await startTestStack({ heartbeatSeconds: 3600 });
   });
   after(async () => s?.close());
 

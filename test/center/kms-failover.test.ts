@@ -48,7 +48,7 @@ describe('KMS failover: two joined nodes on one PostgreSQL', () => {
   it('with node 1 dead, VMs are created and unlocked through node 2', async (t) => {
     const url = needPg(t);
     if (!url) return;
-    s = await startTestStack();
+    s = await startTestStack({ heartbeatSeconds: 3600 });
     const database = `${url}${url.includes('?') ? '&' : '?'}schema=cv_center_failover_${process.pid}_${Date.now()}`;
     const a = join(s.dir, 'kms-a');
     const b = join(s.dir, 'kms-b');
