@@ -43,6 +43,7 @@ typedef struct {
   size_t sector_size;
   uint64_t first_unit;
   int sync;
+  int in_place;        /* encryptWriteNow's inPlace: encrypt buf itself, not into the scratch buffer */
   int err;             /* errno of the failed system call, or 0 */
   const char *syscall; /* which one */
   int crypto_failed;
@@ -116,7 +117,7 @@ static void io_execute(napi_env env, void *p) {
     j->crypto_failed = xts_crypt_sectors(0, j->key, j->key_len, j->buf, j->buf, j->len, j->sector_size, j->first_unit) != 0;
     return;
   }
-  unsigned char *tmp = ciphertext_buffer(j->len);
+  unsigned char *tmp = j->in_place ? j->buf : ciphertext_buffer(j->len);
   if (tmp == NULL) {
     j->err = ENOMEM;
     j->syscall = "malloc";
@@ -124,7 +125,7 @@ static void io_execute(napi_env env, void *p) {
   }
   j->crypto_failed = xts_crypt_sectors(1, j->key, j->key_len, j->buf, tmp, j->len, j->sector_size, j->first_unit) != 0;
   if (!j->crypto_failed) write_full(j, tmp);
-  if (tmp != scratch) free(tmp);
+  if (tmp != scratch && tmp != j->buf) free(tmp);
 }
 
 /* The errno's symbolic name, as Node's fs errors carry it in `code`. */
@@ -256,7 +257,6 @@ static napi_value start_now(napi_env env, napi_callback_info info, int encrypt) 
   size_t argc = 8;
   napi_value argv[8];
   napi_value result;
-  int in_place = 0;
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || (encrypt ? argc != 7 && argc != 8 : argc != 6)) {
     xts_throw_error(env, "ERR_MISSING_ARGS", "wrong number of arguments");
     return NULL;
@@ -265,7 +265,7 @@ static napi_value start_now(napi_env env, napi_callback_info info, int encrypt) 
   memset(&j, 0, sizeof j);
   j.encrypt = encrypt;
   if (get_io_args(env, argv, &j) != 0 || (encrypt && xts_get_bool(env, argv[6], &j.sync) != 0) ||
-      (argc == 8 && xts_get_bool(env, argv[7], &in_place) != 0)) {
+      (argc == 8 && xts_get_bool(env, argv[7], &j.in_place) != 0)) {
     OPENSSL_cleanse(j.key, sizeof j.key);
     return NULL;
   }
@@ -282,9 +282,6 @@ static napi_value start_now(napi_env env, napi_callback_info info, int encrypt) 
     } else {
       done = 0;
     }
-  } else if (in_place) {
-    j.crypto_failed = xts_crypt_sectors(1, j.key, j.key_len, j.buf, j.buf, j.len, j.sector_size, j.first_unit) != 0;
-    if (!j.crypto_failed) write_full(&j, j.buf);
   } else {
     io_execute(env, &j);
   }

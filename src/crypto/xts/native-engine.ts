@@ -13,6 +13,9 @@ import { checkBatch, checkUnit } from './batch.js';
 import type { NowWriteOptions, XtsBatchOptions, XtsEngine, XtsFileIo, XtsFileTarget } from './engine.js';
 import type { XtsKey } from './xts-key.js';
 
+/** encryptWrite's arguments (native/file-io.c); encryptWriteNow takes `inPlace` after them. */
+type EncryptWriteArgs = [key: Uint8Array, fd: number, position: number, data: Uint8Array, sectorSize: number, firstUnit: bigint, sync: boolean];
+
 interface XtsAddon {
   /** True when batches drive OpenSSL's provider implementation directly (see native/xts.c). */
   readonly direct: boolean;
@@ -21,26 +24,9 @@ interface XtsAddon {
   batchSync(encrypt: boolean, key: Uint8Array, data: Uint8Array, out: Uint8Array, sectorSize: number, firstUnit: bigint): void;
   /** native/file-io.c (absent from an addon built before it). */
   readDecrypt?(key: Uint8Array, fd: number, position: number, buf: Uint8Array, sectorSize: number, firstUnit: bigint): Promise<void>;
-  encryptWrite?(
-    key: Uint8Array,
-    fd: number,
-    position: number,
-    data: Uint8Array,
-    sectorSize: number,
-    firstUnit: bigint,
-    sync: boolean,
-  ): Promise<void>;
+  encryptWrite?(...args: EncryptWriteArgs): Promise<void>;
   readDecryptNow?(key: Uint8Array, fd: number, position: number, buf: Uint8Array, sectorSize: number, firstUnit: bigint): boolean;
-  encryptWriteNow?(
-    key: Uint8Array,
-    fd: number,
-    position: number,
-    data: Uint8Array,
-    sectorSize: number,
-    firstUnit: bigint,
-    sync: boolean,
-    inPlace: boolean,
-  ): void;
+  encryptWriteNow?(...args: [...EncryptWriteArgs, inPlace: boolean]): void;
 }
 
 /** dist/src/crypto/xts/ → the repository root → native/build/Release. */
