@@ -49,6 +49,15 @@ export function parseRequestHeader(buf: Buffer, at: number): Omit<NbdRequest, 'd
   };
 }
 
+/**
+ * A whole request: the header's fields and the payload. Built as one literal, so that every
+ * request has the same hidden class (a spread of the header made V8 build object shapes and
+ * look up properties megamorphically on each request).
+ */
+export function requestOf(h: Omit<NbdRequest, 'data' | 'pooled'>, data: Buffer | null, pooled: boolean): NbdRequest {
+  return { flags: h.flags, type: h.type, cookieHi: h.cookieHi, cookieLo: h.cookieLo, offset: h.offset, length: h.length, data, pooled };
+}
+
 /** Whether a header announces a payload that follows it, and whether that payload is accepted. */
 export function payloadOf(h: { readonly type: number; readonly length: number }): 'none' | 'accept' | 'drop' {
   if (h.type !== CMD.WRITE) return 'none';
@@ -73,23 +82,23 @@ export class StreamRequests implements RequestSource {
     const kind = payloadOf(head);
     if (kind === 'drop' || (kind === 'accept' && this.reader.available < REQUEST_HEADER_SIZE + head.length)) return undefined;
     this.reader.readNow(REQUEST_HEADER_SIZE);
-    if (kind === 'none') return { ...head, data: null, pooled: false };
+    if (kind === 'none') return requestOf(head, null, false);
     let pooled = false;
     const data = this.reader.readNow(head.length, (n) => ((pooled = true), this.alloc(n))) as Buffer;
-    return { ...head, data, pooled };
+    return requestOf(head, data, pooled);
   }
 
   async next(): Promise<NbdRequest> {
     const head = parseRequestHeader(await this.reader.read(REQUEST_HEADER_SIZE), 0);
     const kind = payloadOf(head);
-    if (kind === 'none') return { ...head, data: null, pooled: false };
+    if (kind === 'none') return requestOf(head, null, false);
     if (kind === 'drop') {
       await this.reader.skip(head.length);
-      return { ...head, data: null, pooled: false };
+      return requestOf(head, null, false);
     }
     let pooled = false;
     const data = await this.reader.read(head.length, (n) => ((pooled = true), this.alloc(n)));
-    return { ...head, data, pooled };
+    return requestOf(head, data, pooled);
   }
 
   cancel(): void {

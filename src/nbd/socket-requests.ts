@@ -24,7 +24,7 @@ import type { Alloc, ByteReader } from './byte-reader.js';
 import { NbdError } from './errors.js';
 import { PendingRead } from './pending-read.js';
 import { REQUEST_HEADER_SIZE } from './protocol.js';
-import { parseRequestHeader, payloadOf, type NbdRequest, type RequestSource } from './requests.js';
+import { parseRequestHeader, payloadOf, requestOf, type NbdRequest, type RequestSource } from './requests.js';
 import { duplicateSocket } from './sys-addon.js';
 
 const STAGE_SIZE = 64 * 1024;
@@ -162,7 +162,7 @@ export class SocketRequests implements RequestSource {
       }
       this.start += REQUEST_HEADER_SIZE;
       const kind = payloadOf(head);
-      if (kind === 'none') this.push({ ...head, data: null, pooled: false });
+      if (kind === 'none') this.push(requestOf(head, null, false));
       else this.cur = { head, data: kind === 'accept' ? this.alloc(head.length) : null, got: 0 };
     }
     if (this.start === this.end) {
@@ -180,7 +180,7 @@ export class SocketRequests implements RequestSource {
     this.cur = null;
     this.direct = false;
     this.shortRead = c.head.length >= STAGE_SIZE;
-    this.push({ ...c.head, data: c.data, pooled: c.data !== null });
+    this.push(requestOf(c.head, c.data, c.data !== null));
   }
 
   private push(r: NbdRequest): void {
