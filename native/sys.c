@@ -20,6 +20,12 @@
  * dupSocket(fd) -> number returns a close-on-exec duplicate of a stream socket's descriptor (or
  * -1), so the NBD server can re-wrap an accepted connection in a net.Socket that reads into
  * buffers it chooses (src/nbd/socket-requests.ts) while the original handle is closed.
+ *
+ * sendSome(fd, buffer, length) -> number sends buffer[0, length) on a stream socket without
+ * blocking (MSG_DONTWAIT | MSG_NOSIGNAL) and returns how many bytes the kernel took: 0 when the
+ * socket is full, -errno when the send fails (EPIPE, ECONNRESET, ...). The NBD transmission loop
+ * sends the replies of one event-loop turn with it, instead of through Node's stream machinery,
+ * while Node's own stream has nothing queued (src/nbd/transmission.ts).
  */
 #define _GNU_SOURCE
 #include <node_api.h>
@@ -115,7 +121,30 @@ static void punch_complete(napi_env env, napi_status status, void *p) {
   free(j);
 }
 
-/* punchHole(fd, offset, length) -> Promise<void> */
+/* sendSome(fd, buffer, length) -> bytes sent, 0 when the socket is full, or -errno. */
+static napi_value js_send_some(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3], result;
+  int32_t fd;
+  uint32_t length;
+  void *data = NULL;
+  size_t size = 0;
+  bool is_buffer = false;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 3 ||
+      napi_get_value_int32(env, argv[0], &fd) != napi_ok || fd < 0 || napi_is_buffer(env, argv[1], &is_buffer) != napi_ok ||
+      !is_buffer || napi_get_buffer_info(env, argv[1], &data, &size) != napi_ok ||
+      napi_get_value_uint32(env, argv[2], &length) != napi_ok || length > size) {
+    napi_throw_error(env, "ERR_INVALID_ARG_VALUE", "sendSome(fd, buffer, length) takes a descriptor, a Buffer and a length within it");
+    return NULL;
+  }
+  ssize_t n;
+  do n = send(fd, data, length, MSG_DONTWAIT | MSG_NOSIGNAL); while (n < 0 && errno == EINTR);
+  double r = n >= 0 ? (double)n : (errno == EAGAIN || errno == EWOULDBLOCK) ? 0.0 : -(double)errno;
+  napi_create_double(env, r, &result);
+  return result;
+}
+
+/* setSendBuffer(fd, bytes) -> the size the kernel reports, or -1 */
 static napi_value js_set_send_buffer(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value argv[2], result;
@@ -153,6 +182,7 @@ static napi_value js_dup_socket(napi_env env, napi_callback_info info) {
   return result;
 }
 
+/* punchHole(fd, offset, length) -> Promise<void> */
 static napi_value js_punch_hole(napi_env env, napi_callback_info info) {
   size_t argc = 3;
   napi_value argv[3], promise, name;
@@ -193,7 +223,8 @@ NAPI_MODULE_INIT() {
       {"punchHole", NULL, js_punch_hole, NULL, NULL, NULL, napi_enumerable, NULL},
       {"setSendBuffer", NULL, js_set_send_buffer, NULL, NULL, NULL, napi_enumerable, NULL},
       {"dupSocket", NULL, js_dup_socket, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"sendSome", NULL, js_send_some, NULL, NULL, NULL, napi_enumerable, NULL},
   };
-  if (napi_define_properties(env, exports, 6, props) != napi_ok) return NULL;
+  if (napi_define_properties(env, exports, 7, props) != napi_ok) return NULL;
   return exports;
 }

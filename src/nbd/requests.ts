@@ -33,6 +33,8 @@ export interface RequestSource {
   next(): Promise<NbdRequest>;
   /** Stops reading for good; a pending next() rejects with code `closed`. */
   cancel(): void;
+  /** Optional: the socket's descriptor, when replies may be sent on it past the stream (sendSome). */
+  readonly replyFd?: number;
 }
 
 /** The header fields at `at` of `buf`; throws NbdError('protocol') on a bad magic number. */

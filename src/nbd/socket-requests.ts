@@ -62,11 +62,13 @@ export class SocketRequests implements RequestSource {
   private readyBytes = 0;
   private paused = false;
   private readonly pending = new PendingRead<NbdRequest>();
+  readonly replyFd: number;
 
   /** Wraps descriptor `fd` (which it then owns); `rest` are bytes already received, in order. */
   constructor(fd: number, alloc: Alloc, highWater: number, rest: readonly Buffer[]) {
     this.alloc = alloc;
     this.highWater = highWater;
+    this.replyFd = fd;
     for (const chunk of rest) this.feed(chunk);
     // `onread` is a documented option of new net.Socket() that this @types/node does not declare.
     const onread = { buffer: (): Buffer => this.nextBuffer(), callback: (n: number): boolean => this.onRead(n) };

@@ -9,8 +9,9 @@
  *   client per reply instead of several.
  * - a close-on-exec duplicate of an accepted connection's descriptor, which socket-requests.ts
  *   wraps in a net.Socket that reads into buffers of its choosing.
- * Without the addon, trim leaves data in place (NBD lets a server ignore trims) and sockets keep
- * the kernel's default buffer.
+ * - a send(MSG_DONTWAIT) of a turn's replies on such a descriptor, past Node's stream machinery.
+ * Without the addon, trim leaves data in place (NBD lets a server ignore trims), sockets keep the
+ * kernel's default buffer, and replies go through Node's streams.
  */
 import { createRequire } from 'node:module';
 import type { Socket } from 'node:net';
@@ -21,7 +22,11 @@ interface SysAddon {
   punchHole?: PunchHole;
   setSendBuffer?: (fd: number, bytes: number) => number;
   dupSocket?: (fd: number) => number;
+  sendSome?: SendSome;
 }
+
+/** Sends buf[0, length) without blocking: the bytes the kernel took, 0 when the socket is full, or -errno. */
+export type SendSome = (fd: number, buf: Buffer, length: number) => number;
 
 /** dist/src/nbd/ → the repository root → native/build/Release. */
 const ADDON_PATH = new URL('../../../native/build/Release/cryptvisor_sys.node', import.meta.url).pathname;
@@ -65,6 +70,12 @@ export function duplicateSocket(sock: Socket): number | null {
   if (typeof dup !== 'function' || fd === null) return null;
   const copy = dup(fd);
   return copy >= 0 ? copy : null;
+}
+
+/** The addon's sendSome, or null when the addon is not built. */
+export function nativeSendSome(): SendSome | null {
+  const f = addon()?.sendSome;
+  return typeof f === 'function' ? f : null;
 }
 
 /** A Socket's descriptor is libuv's (`_handle.fd`); Node has no public accessor. */

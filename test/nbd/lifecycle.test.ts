@@ -214,8 +214,9 @@ test('a write done at once (writeNow) that fails is answered with its error; one
   c.close();
 });
 
-for (const workers of [true, false]) {
-  test(`pipelined writes, reads and a DISC: every reply arrives, in one piece, before the server closes (${workers ? 'worker' : 'main thread'})`, async (t) => {
+for (const [workers, writes] of [[true, 600], [false, 600], [true, 20_000], [false, 20_000]] as const) {
+  const overflow = writes > 600 ? ', replies overflowing the socket while the client reads none' : '';
+  test(`pipelined writes, reads and a DISC: every reply arrives, in one piece, before the server closes (${workers ? 'worker' : 'main thread'}, ${writes} writes${overflow})`, async (t) => {
     const { dir, dev: file } = await fileDevice(t, MiB);
     const dev = new EncryptedDevice(file, new EngineXtsCipher(randomXtsKey()), { inline: true });
     t.after(() => dev.close());
@@ -226,8 +227,10 @@ for (const workers of [true, false]) {
     await c.greet();
     await c.go();
     // Hundreds of writes with reads in between, all sent before the first reply is read, then
-    // NBD_CMD_DISC: replies corked in one turn must all leave before the connection ends.
-    const writes = 600;
+    // NBD_CMD_DISC: replies corked in one turn must all leave before the connection ends. With
+    // 20,000 writes and reads of 64 KiB the replies (about 13 MB) overflow the socket's 4 MiB
+    // while the client does not read: the batched replies must then queue behind the stream.
+    const readLength = writes > 600 ? 65536 : 4096;
     const reqs: Buffer[] = [];
     const header = (type: number, offset: number, length: number, cookie: number): Buffer => {
       const h = Buffer.alloc(28);
@@ -240,16 +243,18 @@ for (const workers of [true, false]) {
     };
     for (let i = 0; i < writes; i++) {
       reqs.push(header(1, (i % 256) * 4096, 4096, i + 1), Buffer.alloc(4096, i % 256));
-      if (i % 100 === 99) reqs.push(header(0, 0, 4096, 100_000 + i));
+      if (i % 100 === 99) reqs.push(header(0, 0, readLength, 100_000 + i));
     }
     reqs.push(header(2, 0, 0, 999_999));
-    c.write(Buffer.concat(reqs));
+    c.sock.pause();
+    await new Promise<void>((resolve, reject) => c.sock.write(Buffer.concat(reqs), (err) => (err ? reject(err) : resolve())));
+    c.sock.resume();
     const seen = new Set<number>();
     for (let n = 0; n < writes + writes / 100; n++) {
       const r = await c.simpleReply();
       assert.equal(r.error, 0);
       const cookie = Number(r.cookie);
-      if (cookie >= 100_000) assert.equal((await c.read(4096)).length, 4096, 'a read reply carries its data');
+      if (cookie >= 100_000) assert.equal((await c.read(readLength)).length, readLength, 'a read reply carries its data');
       assert.ok(!seen.has(cookie), `cookie ${cookie} answered once`);
       seen.add(cookie);
     }
