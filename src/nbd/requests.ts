@@ -33,6 +33,12 @@ export interface RequestSource {
   next(): Promise<NbdRequest>;
   /** Stops reading for good; a pending next() rejects with code `closed`. */
   cancel(): void;
+  /**
+   * Optional: a handler offered each request that arrives while next() waits, before next()
+   * gets it. When the handler returns true it has served the request, and next() keeps waiting.
+   * Requests queued before the wait never reach it, so arrival order is kept.
+   */
+  setArrivalHandler?(handler: ((r: NbdRequest) => boolean) | null): void;
   /** Optional: the socket's descriptor, when replies may be sent on it past the stream (sendSome). */
   readonly replyFd?: number;
 }

@@ -17,6 +17,8 @@
  * of the payload is read straight into it. After a large WRITE the next stage read is kept short,
  * so little of the following payload lands in the stage. Reading stops while the requests parsed
  * and not yet taken hold `highWater` bytes or more (or MAX_READY requests), as with ByteReader.
+ * A request that completes while next() waits is first offered to the arrival handler (the
+ * transmission loop's writeNow), inside the read callback.
  */
 import { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -62,6 +64,7 @@ export class SocketRequests implements RequestSource {
   private readyBytes = 0;
   private paused = false;
   private readonly pending = new PendingRead<NbdRequest>();
+  private arrival: ((r: NbdRequest) => boolean) | null = null;
   readonly replyFd: number;
 
   /** Wraps descriptor `fd` (which it then owns); `rest` are bytes already received, in order. */
@@ -97,6 +100,10 @@ export class SocketRequests implements RequestSource {
     const r = this.nextNow();
     if (r !== undefined) return Promise.resolve(r);
     return this.pending.wait({});
+  }
+
+  setArrivalHandler(handler: ((r: NbdRequest) => boolean) | null): void {
+    this.arrival = handler;
   }
 
   cancel(): void {
@@ -187,6 +194,7 @@ export class SocketRequests implements RequestSource {
 
   private push(r: NbdRequest): void {
     if (this.pending.waiter !== null) {
+      if (this.arrival !== null && this.arrival(r)) return;
       this.pending.settle(r);
       return;
     }

@@ -69,6 +69,8 @@ export class Transmission {
   private readonly replyFd: number;
   private batch: Buffer | null = null;
   private batched = 0;
+  /** The request onArrival offered to writeNow, which declined it: the loop does not offer it again. */
+  private declined: NbdRequest | null = null;
 
   private readonly onDrain = (): void => this.wakeReader();
 
@@ -84,6 +86,7 @@ export class Transmission {
     stream.on('close', this.onDrain);
     this.replyFd = source.replyFd ?? -1;
     this.sendSome = this.replyFd >= 0 ? nativeSendSome() : null;
+    source.setArrivalHandler?.(this.onArrival);
   }
 
   /** Stops reading requests; run() then finishes the ones in flight and returns. */
@@ -102,6 +105,7 @@ export class Transmission {
       // must be flushed by end(), not dropped by destroy().
       if (!this.stopping) throw err;
     } finally {
+      this.source.setArrivalHandler?.(null);
       await this.idle();
       // The replies of this turn go out before the caller ends the stream.
       this.endTurn();
@@ -139,7 +143,9 @@ export class Transmission {
         this.replyError(req, NBD_ERRNO.EOVERFLOW, `write of ${req.length} bytes exceeds the ${MAX_PAYLOAD}-byte maximum`);
         continue;
       }
-      if (req.type === CMD.WRITE && this.writeNow(req)) {
+      const retry = req !== this.declined;
+      this.declined = null;
+      if (req.type === CMD.WRITE && retry && this.writeNow(req)) {
         if (++this.nowInARow >= NOW_IN_A_ROW) {
           this.nowInARow = 0;
           await new Promise<void>((resolve) => setImmediate(resolve));
@@ -156,6 +162,24 @@ export class Transmission {
         .then(this.onDone, this.onDone);
     }
   }
+
+  /**
+   * A request that arrived while the loop waits for one, offered by the source before the loop
+   * gets it: a WRITE that writeNow does at once is served here, inside the socket's read
+   * callback, which saves the loop's promise and resumption per request. Anything else, and every
+   * NOW_IN_A_ROW-th write (so the loop yields to the thread's other connections), goes on to the
+   * loop as before.
+   */
+  private readonly onArrival = (req: NbdRequest): boolean => {
+    if (this.stopping || req.type !== CMD.WRITE || req.data === null || this.nowInARow >= NOW_IN_A_ROW) return false;
+    if (this.stream.destroyed || this.stream.writableLength > WRITE_HIGH_WATER) return false;
+    if (!this.writeNow(req)) {
+      this.declined = req;
+      return false;
+    }
+    this.nowInARow++;
+    return true;
+  };
 
   private readonly onDone = (): void => {
     this.inFlight--;
