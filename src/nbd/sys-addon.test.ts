@@ -45,6 +45,11 @@ test('setSendBuffer raises an accepted socket\'s SO_SNDBUF (capped by net.core.w
   assert.equal(setSendBuffer(sock, 1024 * 1024), null);
 });
 
+/** libuv's descriptor of a connected socket (Node has no public accessor). */
+function fdOf(sock: Socket): number {
+  return (sock as unknown as { _handle: { fd: number } })._handle.fd;
+}
+
 test('sendSome sends without blocking: all it can, 0 once the socket is full, -errno once the peer is gone', async (t) => {
   const send = nativeSendSome();
   if (send === null) {
@@ -53,7 +58,7 @@ test('sendSome sends without blocking: all it can, 0 once the socket is full, -e
     return;
   }
   const { sock, done } = await acceptedSocket();
-  const fd = (sock as unknown as { _handle: { fd: number } })._handle.fd;
+  const fd = fdOf(sock);
   // Node's own reading would race the test for the bytes; the client side is not read at all.
   sock.pause();
   try {
@@ -83,7 +88,7 @@ test('sendSome sends without blocking: all it can, 0 once the socket is full, -e
   const server = await accepted;
   server.pause();
   try {
-    const sfd = (server as unknown as { _handle: { fd: number } })._handle.fd;
+    const sfd = fdOf(server);
     client.destroy();
     let r = 0;
     for (let i = 0; i < 100 && r >= 0; i++) {

@@ -313,12 +313,8 @@ export class Transmission {
 
   private header(req: NbdRequest, size: number): Buffer {
     const b = Buffer.allocUnsafe(size);
-    if (size === SIMPLE_REPLY_SIZE) {
-      b.writeUInt32BE(SIMPLE_REPLY_MAGIC, 0);
-      b.writeUInt32BE(0, 4);
-      b.writeUInt32BE(req.cookieHi, 8);
-      b.writeUInt32BE(req.cookieLo, 12);
-    } else {
+    if (size === SIMPLE_REPLY_SIZE) putSimpleReply(b, 0, req);
+    else {
       b.writeUInt32BE(STRUCTURED_REPLY_MAGIC, 0);
       b.writeUInt32BE(req.cookieHi, 8);
       b.writeUInt32BE(req.cookieLo, 12);
@@ -405,13 +401,8 @@ export class Transmission {
       this.send(this.header(req, SIMPLE_REPLY_SIZE));
       return;
     }
-    const b = this.room(SIMPLE_REPLY_SIZE);
-    const at = this.batched;
-    b.writeUInt32BE(SIMPLE_REPLY_MAGIC, at);
-    b.writeUInt32BE(0, at + 4);
-    b.writeUInt32BE(req.cookieHi, at + 8);
-    b.writeUInt32BE(req.cookieLo, at + 12);
-    this.batched = at + SIMPLE_REPLY_SIZE;
+    putSimpleReply(this.room(SIMPLE_REPLY_SIZE), this.batched, req);
+    this.batched += SIMPLE_REPLY_SIZE;
   }
 
   private replyData(req: NbdRequest, data: Buffer, written?: () => void): void {
@@ -446,4 +437,12 @@ export class Transmission {
     msg.copy(h, 26);
     this.send(h);
   }
+}
+
+/** A successful simple reply to `req` (magic, error 0, cookie) at `at` of `b`. */
+function putSimpleReply(b: Buffer, at: number, req: NbdRequest): void {
+  b.writeUInt32BE(SIMPLE_REPLY_MAGIC, at);
+  b.writeUInt32BE(0, at + 4);
+  b.writeUInt32BE(req.cookieHi, at + 8);
+  b.writeUInt32BE(req.cookieLo, at + 12);
 }
